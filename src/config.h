@@ -166,6 +166,8 @@ struct config {
 	unsigned char	 digest[32];	/* SHA-256 over every file read, in order */
 	const char	**files;	/* absolute path of every file read */
 	size_t		 n_files;
+	const char	**globs;	/* absolute @include patterns (new matches count) */
+	size_t		 n_globs;
 	const char	*main_file;
 
 	struct config_general general;
@@ -198,6 +200,11 @@ struct config_error {
 struct config_errors {
 	struct config_error *v;
 	size_t		 n;
+	/* What a refused attempt read, so the watcher also sees fixes to new files. */
+	char		**files;
+	size_t		 n_files;
+	char		**globs;
+	size_t		 n_globs;
 };
 
 /* Parses and validates the file at path and everything it includes. On success returns 0

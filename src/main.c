@@ -1,0 +1,224 @@
+/* scaidial: the daemon. Sets the subsystems up in order, runs the control loop, and takes
+ * them down in reverse. Signals arrive through a signalfd in the loop, so handlers never
+ * run in the middle of anything. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "log.h"
+#include "loop.h"
+#include "reload.h"
+#include "store.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR	"/etc"
+#endif
+#define DEFAULT_CONFIG	SYSCONFDIR "/scaidial/scaidial.conf"
+
+static int main_sigfd = -1;
+static struct loop_fd *main_siglfd;
+static int main_stopping;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: scaidial [-f] [-t] [-V] [-c FILE]\n"
+	    "  -c FILE  configuration file (default " DEFAULT_CONFIG ")\n"
+	    "  -f       stay in the foreground and log to stderr\n"
+	    "  -t       test the configuration and exit\n"
+	    "  -V       print the version and exit\n");
+}
+
+static void
+main_print_errors(const struct config_errors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++) {
+		char *line = config_error_format(&errs->v[i]);
+
+		fprintf(stderr, "%s\n", line);
+		free(line);
+	}
+}
+
+static size_t
+main_rules(const struct config *cfg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->n_dialplans; i++)
+		n += cfg->dialplans[i].n_rules;
+	return n;
+}
+
+static int
+main_test(const char *path)
+{
+	struct config_errors errs = { 0 };
+	struct config *cfg;
+
+	if (config_load(path, &cfg, &errs) == -1) {
+		main_print_errors(&errs);
+		fprintf(stderr, "scaidial: %s: %zu error%s\n", path, errs.n, errs.n == 1 ? "" : "s");
+		config_errors_free(&errs);
+		return 1;
+	}
+	printf("scaidial: %s: configuration OK: %zu file%s, %zu tenants, %zu trunks, %zu DIDs, "
+	    "%zu extensions, %zu dialplans, %zu rules\n", path, cfg->n_files,
+	    cfg->n_files == 1 ? "" : "s", cfg->n_tenants, cfg->n_trunks, cfg->n_dids,
+	    cfg->n_extensions, cfg->n_dialplans, main_rules(cfg));
+	config_unref(cfg);
+	return 0;
+}
+
+static void
+main_signal(int fd, int events, void *arg)
+{
+	struct signalfd_siginfo si;
+
+	(void)events;
+	(void)arg;
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			log_info("main: SIGHUP from pid %u: reloading", si.ssi_pid);
+			reload_run("SIGHUP", NULL);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			if (!main_stopping) {
+				log_info("main: %s from pid %u: stopping",
+				    si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT", si.ssi_pid);
+				main_stopping = 1;
+				sd_notify(0, "STOPPING=1");
+				loop_stop();
+			}
+			break;
+		}
+	}
+}
+
+static int
+main_signals(void)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	/* Blocked before any thread starts, so every thread inherits the mask and the
+	 * signals are only ever read from the signalfd. */
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		return -1;
+	main_sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (main_sigfd == -1)
+		return -1;
+	main_siglfd = loop_fd_add(main_sigfd, LOOP_IN, main_signal, NULL);
+	return main_siglfd ? 0 : -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = DEFAULT_CONFIG;
+	int foreground = 0, test = 0, ch, recovered = 0, rc = 1;
+	struct config_errors errs = { 0 };
+	struct config *cfg;
+	char err[512];
+
+	while ((ch = getopt(argc, argv, "c:ftVh")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'V':
+			printf("scaidial %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (test)
+		return main_test(path);
+
+	log_init("scaidial", foreground);
+	if (config_load(path, &cfg, &errs) == -1) {
+		for (size_t i = 0; i < errs.n; i++) {
+			char *line = config_error_format(&errs.v[i]);
+
+			log_error("config: %s", line);
+			free(line);
+		}
+		log_error("main: %s: %zu configuration error%s, not starting", path, errs.n,
+		    errs.n == 1 ? "" : "s");
+		config_errors_free(&errs);
+		return 1;
+	}
+	log_set_level((enum log_level)cfg->general.log_level);
+	/* Detach before any thread exists: fork() keeps only the calling thread. */
+	if (!foreground && daemon(0, 0) == -1) {
+		log_error("main: cannot detach: %s", strerror(errno));
+		config_unref(cfg);
+		return 1;
+	}
+	if (loop_init() == -1 || main_signals() == -1) {
+		log_error("main: cannot set up the event loop: %s", strerror(errno));
+		config_unref(cfg);
+		return 1;
+	}
+	if (store_open(cfg->general.database, &recovered, err, sizeof(err)) == -1) {
+		log_error("main: %s", err);
+		config_unref(cfg);
+		goto out_loop;
+	}
+	if (recovered > 0)
+		log_warn("store: closed %d call%s left open by an unclean stop (cause "
+		    "daemon_restart)", recovered, recovered == 1 ? "" : "s");
+	reload_init(path, cfg);
+	if (ctl_init(cfg->general.control_socket, err, sizeof(err)) == -1) {
+		log_error("main: %s", err);
+		goto out_reload;
+	}
+	log_info("main: scaidial %s running: %s (%zu files), database %s, control socket %s",
+	    PACKAGE_VERSION, path, cfg->n_files, cfg->general.database,
+	    cfg->general.control_socket);
+	sd_notifyf(0, "READY=1\nSTATUS=configuration generation 1\nMAINPID=%lu",
+	    (unsigned long)getpid());
+	loop_run();
+	rc = 0;
+	log_info("main: stopped");
+	ctl_fini();
+out_reload:
+	reload_fini();
+	store_close();
+out_loop:
+	loop_fd_del(main_siglfd);
+	if (main_sigfd != -1)
+		close(main_sigfd);
+	loop_free();
+	return rc;
+}
