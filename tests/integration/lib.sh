@@ -132,9 +132,10 @@ EOF
 # start_daemon [ARGS...]: runs the daemon in the foreground on $T/etc/scaidial.conf and waits
 # until its control socket answers.
 start_daemon() {
-	"$SCAIDIAL" -f -c "$T/etc/scaidial.conf" "$@" >>"$T/daemon.log" 2>&1 &
+	# SCAIDIAL_WRAPPER runs the daemon under a tool (valgrind in test-all.sh).
+	${SCAIDIAL_WRAPPER:-} "$SCAIDIAL" -f -c "$T/etc/scaidial.conf" "$@" >>"$T/daemon.log" 2>&1 &
 	DAEMON_PID=$!
-	if ! wait_until 10 "$SCAIDIAL_CTL" -s "$T/ctl.sock" status; then
+	if ! wait_until "${START_LIMIT:-20}" "$SCAIDIAL_CTL" -s "$T/ctl.sock" status; then
 		echo "# daemon did not come up; its log:"
 		sed 's/^/# /' "$T/daemon.log"
 		return 1

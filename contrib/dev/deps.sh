@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# deps.sh [build|test|run]: installs what this Debian 12 machine lacks to build scaidial
+# (build), to run its whole test suite (test), or to run it beside a LiveKit dev server
+# (run). Only missing packages are installed; run as root or with sudo available.
+set -euo pipefail
+
+what=${1:-build}
+build_pkgs=(build-essential autoconf automake libtool pkg-config
+	libconfig-dev libsofia-sip-ua-dev libsrtp2-dev libopus-dev libsqlite3-dev sqlite3
+	libcurl4-openssl-dev libssl-dev libsystemd-dev)
+test_pkgs=(clang libclang-rt-14-dev valgrind socat jq python3 tzdata
+	debhelper dpkg-dev fakeroot lintian systemd)
+
+pkgs=("${build_pkgs[@]}")
+case $what in
+build) ;;
+test) pkgs+=("${test_pkgs[@]}") ;;
+run) ;;
+*) echo "usage: $0 build|test|run" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+sudo=
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "deps: installing ${missing[*]}" >&2
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+		"${missing[@]}" >/dev/null
+fi
+
+# A Go that can fetch the 1.26 toolchain from the module proxy (GOTOOLCHAIN needs >= 1.21;
+# Debian 12's golang-go is 1.19, bookworm-backports has newer ones).
+find_go() {
+	local g
+	for g in go /usr/local/go/bin/go /usr/lib/go-1.23/bin/go /usr/lib/go-1.22/bin/go; do
+		command -v "$g" >/dev/null 2>&1 || continue
+		"$g" version | grep -Eq 'go1\.(2[1-9]|[3-9][0-9])' && { echo "$g"; return 0; }
+	done
+	return 1
+}
+
+# livekit-server from the Go module proxy; v1.13.5 is the newest tag that `go install`
+# accepts (1.13.0/1.13.1 and master carry replace directives) and needs Go >= 1.26.
+if [ "$what" = run ]; then
+	LIVEKIT_VERSION=v1.13.5
+	GO=$(find_go) || {
+		echo "deps: adding bookworm-backports for a Go >= 1.21" >&2
+		echo "deb http://deb.debian.org/debian bookworm-backports main" |
+			$sudo tee /etc/apt/sources.list.d/bookworm-backports.list >/dev/null
+		$sudo apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq -t bookworm-backports \
+			golang-1.23-go >/dev/null
+		GO=$(find_go)
+	}
+	bin=$($GO env GOPATH)/bin
+	if [ ! -x "$bin/livekit-server" ]; then
+		echo "deps: building livekit-server $LIVEKIT_VERSION (takes a few minutes)" >&2
+		GOTOOLCHAIN=go1.26.8 GOBIN=$bin $GO install \
+			"github.com/livekit/livekit-server/cmd/server@$LIVEKIT_VERSION"
+		mv "$bin/server" "$bin/livekit-server"
+	fi
+	echo "$bin/livekit-server"
+fi
