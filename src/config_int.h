@@ -68,8 +68,12 @@ int	 cp_int(struct cp *, const struct config_setting_t *grp, const char *what,
 	    const char *key, int required, int def, int min, int max);
 int	 cp_bool(struct cp *, const struct config_setting_t *grp, const char *what,
 	    const char *key, int def);
+/* The index of the value in names, def when absent and not required, -1 when invalid
+ * (or required and absent); the error is reported. cp_enum_or gives def instead of -1. */
 int	 cp_enum(struct cp *, const struct config_setting_t *grp, const char *what,
 	    const char *key, const char *const *names, int required, int def);
+int	 cp_enum_or(struct cp *, const struct config_setting_t *grp, const char *what,
+	    const char *key, const char *const *names, int def);
 /* A list or array of strings; a lone string counts as a list of one when single_ok. */
 const char **cp_strlist(struct cp *, const struct config_setting_t *grp, const char *what,
 	    const char *key, int single_ok, size_t *n);

@@ -147,8 +147,10 @@ cp_enum(struct cp *cp, const config_setting_t *grp, const char *what, const char
 	const config_setting_t *s = cp_member(grp, key);
 
 	if (s == NULL) {
-		if (required)
+		if (required) {
 			cp_err(cp, grp, "%s: %s is required", what, key);
+			return -1;
+		}
 		return def;
 	}
 	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
@@ -170,7 +172,16 @@ cp_enum(struct cp *cp, const config_setting_t *grp, const char *what, const char
 	else
 		cp_err(cp, s, "%s: %s must be one of: %s", what, key, b.data);
 	buf_free(&b);
-	return def;
+	return -1;
+}
+
+int
+cp_enum_or(struct cp *cp, const config_setting_t *grp, const char *what, const char *key,
+    const char *const *names, int def)
+{
+	int v = cp_enum(cp, grp, what, key, names, 0, def);
+
+	return v < 0 ? def : v;
 }
 
 const char **
@@ -515,7 +526,7 @@ cp_general(struct cp *cp, const config_setting_t *root)
 	if (g->control_socket[0] == '\0' || strlen(g->control_socket) >= 108)
 		cp_err(cp, cp_member(gen, "control_socket"),
 		    "general: control_socket must be a path of 1..107 characters");
-	g->log_level = cp_enum(cp, gen, "general", "log_level", levels, 0, LOG_LVL_INFO);
+	g->log_level = cp_enum_or(cp, gen, "general", "log_level", levels, LOG_LVL_INFO);
 	g->user_agent = cp_str(cp, gen, "general", "user_agent", 0, "scaidial");
 	for (const char *p = g->user_agent; *p; p++) {
 		if (iscntrl((unsigned char)*p)) {
@@ -747,11 +758,13 @@ cp_trunks(struct cp *cp, const config_setting_t *root)
 		t->tenant = tenant[0] ? config_find_tenant(cfg, tenant) : NULL;
 		if (tenant[0] && t->tenant == NULL)
 			cp_err(cp, cp_member(s, "tenant"), "%s: no tenant \"%s\"", what, tenant);
-		t->mode = (enum trunk_mode)cp_enum(cp, s, what, "mode", modes, 1, TRUNK_REGISTER);
-		int reg = t->mode == TRUNK_REGISTER;
+		int mode = cp_enum(cp, s, what, "mode", modes, 1, TRUNK_REGISTER);
+		/* With no valid mode, what the mode requires is unknown: no follow-on errors. */
+		int reg = mode == TRUNK_REGISTER, peer = mode == TRUNK_PEER;
 
+		t->mode = mode < 0 ? TRUNK_REGISTER : (enum trunk_mode)mode;
 		t->registrar = cp_str(cp, s, what, "registrar", reg, "");
-		t->address = cp_str(cp, s, what, "address", !reg, "");
+		t->address = cp_str(cp, s, what, "address", peer, "");
 		t->proxy = cp_str(cp, s, what, "proxy", 0, "");
 		t->username = cp_str(cp, s, what, "username", reg, "");
 		t->password = cp_str(cp, s, what, "password", reg, "");
@@ -763,7 +776,7 @@ cp_trunks(struct cp *cp, const config_setting_t *root)
 				cp_err(cp, cp_member(s, uris[k]), "%s: %s \"%s\" is not a sip: or "
 				    "sips: URI", what, uris[k], vals[k]);
 		}
-		if (!reg && t->registrar[0] != '\0')
+		if (peer && t->registrar[0] != '\0')
 			cp_err(cp, cp_member(s, "registrar"),
 			    "%s: registrar is for mode \"register\"; peer trunks use address", what);
 		t->expires = cp_int(cp, s, what, "expires", 0, 300, 30, 86400);
@@ -781,11 +794,11 @@ cp_trunks(struct cp *cp, const config_setting_t *root)
 		}
 		/* A peer trunk authenticates by source address alone: with no list it would
 		 * accept calls (and bill them) from anyone on the Internet. */
-		if (!reg && na == 0)
+		if (peer && na == 0)
 			cp_err(cp, s, "%s: a peer trunk needs allowed_addresses", what);
 		cp_trunk_codecs(cp, s, what, t);
-		t->srtp = (enum srtp_mode)cp_enum(cp, s, what, "srtp", srtps, 0, SRTP_OFF);
-		t->dtmf = (enum dtmf_mode)cp_enum(cp, s, what, "dtmf", dtmfs, 0, DTMF_RFC4733);
+		t->srtp = (enum srtp_mode)cp_enum_or(cp, s, what, "srtp", srtps, SRTP_OFF);
+		t->dtmf = (enum dtmf_mode)cp_enum_or(cp, s, what, "dtmf", dtmfs, DTMF_RFC4733);
 		t->max_concurrent_calls = cp_int(cp, s, what, "max_concurrent_calls", 0, 0, 0,
 		    1000000);
 		if (t->id[0] == '\0')
@@ -833,8 +846,10 @@ cp_extensions(struct cp *cp, const config_setting_t *root)
 		e->tenant = tenant[0] ? config_find_tenant(cfg, tenant) : NULL;
 		if (tenant[0] && e->tenant == NULL)
 			cp_err(cp, cp_member(s, "tenant"), "%s: no tenant \"%s\"", what, tenant);
-		e->type = (enum ext_type)cp_enum(cp, s, what, "type", types, 1, EXT_WAVE);
-		if (cp_member(s, "type") != NULL) {
+		int type = cp_enum(cp, s, what, "type", types, 1, EXT_WAVE);
+
+		e->type = type < 0 ? EXT_WAVE : (enum ext_type)type;
+		if (type >= 0) {
 			static const char *const typed[] = { "user", "bot", "username", "password" };
 
 			for (size_t k = 0; k < 4; k++) {
@@ -847,10 +862,10 @@ cp_extensions(struct cp *cp, const config_setting_t *root)
 					    "%s extensions", what, typed[k], types[e->type]);
 			}
 		}
-		e->user = cp_str(cp, s, what, "user", e->type == EXT_WAVE, "");
-		e->bot = cp_str(cp, s, what, "bot", e->type == EXT_BOT, "");
-		e->username = cp_str(cp, s, what, "username", e->type == EXT_SIP, "");
-		e->password = cp_str(cp, s, what, "password", e->type == EXT_SIP, "");
+		e->user = cp_str(cp, s, what, "user", type == EXT_WAVE, "");
+		e->bot = cp_str(cp, s, what, "bot", type == EXT_BOT, "");
+		e->username = cp_str(cp, s, what, "username", type == EXT_SIP, "");
+		e->password = cp_str(cp, s, what, "password", type == EXT_SIP, "");
 		e->voicemail = cp_bool(cp, s, what, "voicemail", 0);
 		e->greeting = cp_str(cp, s, what, "greeting", 0, "");
 		if (e->greeting[0] != '\0' && e->greeting[0] != '/') {

@@ -111,7 +111,7 @@ cr_forward(struct cp *cp, const config_setting_t *s, const char *what,
 	const char *target = cp_str(cp, s, what, "target", 1, "");
 	char norm[32];
 
-	r->method = (enum forward_method)cp_enum(cp, s, what, "method", methods, 0,
+	r->method = (enum forward_method)cp_enum_or(cp, s, what, "method", methods,
 	    FORWARD_REFER);
 	r->target = target;
 	if (target[0] == '\0')
@@ -174,15 +174,19 @@ cr_rule(struct cp *cp, const config_setting_t *s, const struct dialplan *dp, str
 	cp_known(cp, s, what, keys);
 	cp_loc(cp, s, &r->loc);
 	cr_match(cp, s, what, r);
-	r->action = (enum action)cp_enum(cp, s, what, "action", actions, 1, ACTION_HANGUP);
-	if (config_setting_get_member(s, "action") != NULL)
-		cr_only(cp, s, what, r->action);
+	int action = cp_enum(cp, s, what, "action", actions, 1, ACTION_HANGUP);
+
+	r->action = action < 0 ? ACTION_HANGUP : (enum action)action;
+	/* Without a valid action the other settings cannot be judged. */
+	if (action < 0)
+		return;
+	cr_only(cp, s, what, r->action);
 	switch (r->action) {
 	case ACTION_RING_EXTENSION:
 		r->extension = cr_extension(cp, s, what, dp);
 		r->timeout = cp_int(cp, s, what, "timeout", 0, 30, 1, 600);
-		r->on_no_answer = (enum no_answer)cp_enum(cp, s, what, "on_no_answer", noanswer,
-		    0, NOANSWER_HANGUP);
+		r->on_no_answer = (enum no_answer)cp_enum_or(cp, s, what, "on_no_answer",
+		    noanswer, NOANSWER_HANGUP);
 		if (r->on_no_answer == NOANSWER_VOICEMAIL && r->extension != NULL &&
 		    !r->extension->voicemail)
 			cp_err(cp, config_setting_get_member(s, "on_no_answer"), "%s: "
