@@ -142,14 +142,14 @@ start_daemon() {
 	fi
 }
 
-# stop_daemon: SIGTERM, then wait for it to exit; prints the exit status.
+# stop_daemon: SIGTERM, then wait for it to exit; its status is left in STOP_RC. Not in a
+# subshell: only the shell that started the daemon can wait for it.
 stop_daemon() {
+	STOP_RC=0
 	[ -n "$DAEMON_PID" ] || return 0
 	kill -TERM "$DAEMON_PID" 2>/dev/null
-	local rc=0
-	wait "$DAEMON_PID" || rc=$?
+	wait "$DAEMON_PID" || STOP_RC=$?
 	DAEMON_PID=
-	echo "$rc"
 }
 
 daemon_alive() {
