@@ -74,6 +74,10 @@ void	 store_close(void);
 void	 store_flush(void);
 int	 store_schema_version(void);
 
+/* Writes are queued and never fail to the caller; failures are logged and counted
+ * (store_stats). "answered" and "ended" apply once: the first wins, later ones are
+ * ignored; both set state ("answered", "ended"); a time of 0 means now. set_state is
+ * ignored once the call has ended. */
 void	 store_call_insert(const struct store_call *);
 void	 store_call_set_state(const char *id, const char *state);
 void	 store_call_answered(const char *id, int64_t at_ms);
@@ -86,15 +90,20 @@ void	 store_voicemail_transcript(const char *id, const char *transcript);
 void	 store_registration_event(const struct store_registration *);
 
 /* Reads. Each row is handed to the callback and valid only during it; a non-zero return
- * from the callback stops the walk. Functions return the number of rows, or -1. */
+ * from the callback stops the walk. Functions return the number of rows, or -1.
+ * Call them from the thread that called store_open (the read connection is its own).
+ * A NULL callback only counts. limit <= 0, or above 10000, means 10000. */
 typedef int	store_call_cb(const struct store_call *, void *);
 typedef int	store_leg_cb(const struct store_leg *, void *);
 typedef int	store_voicemail_cb(const struct store_voicemail *, void *);
 typedef int	store_registration_cb(const struct store_registration *, void *);
 
 int	 store_calls_active(store_call_cb *, void *);		/* ended_ms = 0, oldest first */
+/* Calls with ended_ms >= since_ms, the most recently ended first. */
 int	 store_calls_finished(int64_t since_ms, int limit, store_call_cb *, void *);	/* newest first */
+/* The call, then its legs by started_ms; returns 0 for no such call, else 1 + legs. */
 int	 store_call_get(const char *id, store_call_cb *, store_leg_cb *, void *);
+/* extension / trunk NULL: all of them. Newest first. */
 int	 store_voicemail_list(const char *extension, int limit, store_voicemail_cb *, void *);
 int	 store_registrations_recent(const char *trunk, int limit, store_registration_cb *, void *);
 

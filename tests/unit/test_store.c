@@ -404,6 +404,12 @@ test_recovery(void)
 	is_str(s.cause[1], "caller_bye", "c1-sip keeps its own cause");
 	is_str(s.cause[2], "daemon_restart", "c1's open leg was closed");
 	is_int(store_calls_active(NULL, NULL), 0, "no active call after recovery");
+	store_call_set_state("c9", "ringing");
+	store_call_answered("c9", 9000);
+	store_flush();
+	memset(&s, 0, sizeof(s));
+	store_call_get("c9", call_cb, NULL, &s);
+	is_str(s.state[0], "ended", "state changes after the end are ignored");
 	store_close();
 	is_int(store_open(dbpath, &rec, err, sizeof(err)), 0, "reopens again");
 	is_int(rec, 0, "nothing more to recover");
