@@ -251,9 +251,7 @@ store_schema_recover(sqlite3 *db, const char *path, int64_t now_ms, int *recover
 		goto fail;
 	if (store_exec(db, "COMMIT", path, "crash recovery", err, errlen) == -1)
 		goto out;
-	if (calls > 0)
-		log_warn("store: %s: closed %d call(s) left open by the previous run "
-		    "(cause daemon_restart)", path, calls);
+	/* The caller logs the count: it is the operator's line, once per start. */
 	*recovered = calls;
 	rc = 0;
 	goto out;
