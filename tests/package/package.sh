@@ -63,6 +63,7 @@ check() {
 		tail -n 40 "$work/out" | diag
 	fi
 }
+# Every bail follows a "not ok" line, so counting "not ok" lines sees the failure.
 bail() {
 	echo "Bail out! $*"
 	exit 1
@@ -118,7 +119,7 @@ src=$work/src/scaidial
 mkdir -p "$src"
 check "clean export of $PKG_REF (git archive)" \
 	bash -c "git -C '$top' archive --format=tar '$PKG_REF' | tar -x -C '$src'"
-[ -f "$src/debian/control" ] || bail "no debian/control in $PKG_REF"
+[ -f "$src/debian/control" ] || { nok "debian/control in $PKG_REF"; bail "nothing to build"; }
 
 if (cd "$src" && dpkg-checkbuilddeps) >"$work/out" 2>&1; then
 	ok "build dependencies installed"
@@ -143,8 +144,8 @@ version=$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)
 arch=$(dpkg --print-architecture)
 deb=$work/src/scaidial_${version}_${arch}.deb
 changes=$work/src/scaidial_${version}_${arch}.changes
-[ -f "$deb" ] || bail "no $deb after the build"
-cp "$deb" "$changes" "$PKG_OUT/"
+[ -f "$deb" ] || { nok "$(basename "$deb") built"; ls "$work/src" | diag; bail "no package"; }
+cp "$work"/src/*.deb "$changes" "$PKG_OUT/"
 echo "built $(basename "$deb") ($(stat -c %s "$deb") bytes)" | diag
 
 # --- lintian ----------------------------------------------------------------------------
