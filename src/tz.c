@@ -35,7 +35,7 @@ enum tz_date_kind {
 
 struct tz_date {
 	enum tz_date_kind kind;
-	int		 day;		/* J and n forms: the number; M form: weekday, 0 = Sunday */
+	int		 day;		/* J, n: the day number; M: weekday, 0 = Sunday */
 	int		 week;		/* 1..5, 5 = the last one in the month */
 	int		 month;		/* 1..12 */
 	int32_t		 time;		/* seconds after local midnight; may be < 0 or > 24h */
@@ -561,9 +561,11 @@ tz_load(const char *name, struct tz **out, char *err, size_t errlen)
 		if (errno == ENOENT || errno == ENOTDIR || errno == EISDIR)
 			snprintf(err, errlen, "unknown time zone '%s'", name);
 		else if (errno == EINVAL)
-			snprintf(err, errlen, "time zone '%s': %s is not a TZif file", name, path);
+			snprintf(err, errlen, "time zone '%s': %s is not a TZif file", name,
+			    path);
 		else
-			snprintf(err, errlen, "time zone '%s': %s: %s", name, path, strerror(errno));
+			snprintf(err, errlen, "time zone '%s': %s: %s", name, path,
+			    strerror(errno));
 		return -1;
 	}
 	z = tz_new(name);

@@ -281,6 +281,18 @@ test_order_and_matchers(void)
 	ok(dialplan_rule_matches(&h.dp[0].rules[3], NULL, NULL, 0),
 	    "a rule without matchers always matches");
 	hand_free(&h);
+
+	/* A pattern that would accept the empty string still wants a caller. */
+	hand_init(&h);
+	set_caller(add_rule(&h, 0, 10, ACTION_HANGUP), "^[^+]*$");
+	add_rule(&h, 0, 20, ACTION_VOICEMAIL)->extension = &h.ext[0];
+	decides(&h.cfg, "+15551230001", "", 0, "voicemail:1001",
+	    "an empty caller does not match a caller pattern that accepts \"\"");
+	decides(&h.cfg, "+15551230001", "1001", 0, "hangup:603",
+	    "a short internal caller matches it");
+	decides(&h.cfg, "+15551230001", "+15550000000", 0, "voicemail:1001",
+	    "an E.164 caller does not");
+	hand_free(&h);
 }
 
 static void
@@ -343,7 +355,7 @@ test_chains(void)
 	struct rule *r;
 
 	hand_init(&h);
-	/* ring 1001 → continue → (rule 20 only for +1555999 callers) → ring 2001 → voicemail */
+	/* ring 1001, continue (rule 20 only for +1555999 callers), ring 2001, voicemail */
 	add_ring(&h, 0, 10, 0, NOANSWER_CONTINUE);
 	set_caller(add_ring(&h, 0, 20, 2, NOANSWER_HANGUP), "^\\+1555999");
 	add_ring(&h, 0, 30, 1, NOANSWER_VOICEMAIL);
@@ -365,8 +377,8 @@ test_chains(void)
 	r = add_rule(&h, 0, 20, ACTION_FORWARD);
 	r->target = "sip:reception@pbx.example";
 	r->method = FORWARD_REFER;
-	decides(&h.cfg, "+15551230001", "", 0, "ring:1001/30 forward:sip:reception@pbx.example/refer",
-	    "continue into a forward");
+	decides(&h.cfg, "+15551230001", "", 0,
+	    "ring:1001/30 forward:sip:reception@pbx.example/refer", "continue into a forward");
 	h.dp[0].rules[1].action = ACTION_HANGUP;
 	h.dp[0].rules[1].status = 486;
 	decides(&h.cfg, "+15551230001", "", 0, "ring:1001/30 hangup:486",
@@ -458,7 +470,8 @@ static const char conf[] =
     "trunks = ( { id = \"t1\"; tenant = \"acme\"; mode = \"peer\";\n"
     "  address = \"sip:192.0.2.1\"; allowed_addresses = [ \"192.0.2.0/24\" ]; } );\n"
     "extensions = (\n"
-    "  { id = \"1001\"; tenant = \"acme\"; type = \"wave\"; user = \"alice\"; voicemail = true; },\n"
+    "  { id = \"1001\"; tenant = \"acme\"; type = \"wave\"; user = \"alice\";\n"
+    "    voicemail = true; },\n"
     "  { id = \"2001\"; tenant = \"acme\"; type = \"bot\"; bot = \"42\"; },\n"
     "  { id = \"3001\"; tenant = \"acme\"; type = \"sip\"; username = \"3001\";\n"
     "    password = \"pw\"; voicemail = true; } );\n"
