@@ -986,7 +986,8 @@ config_parse(struct config *cfg, const struct config_src *src, struct config_err
 	/* Every @include was expanded by config_src; point libconfig's own include handling
 	 * at nothing so that it can never open a file we did not vet. */
 	config_set_include_dir(&lc, "/nonexistent/scaidial-no-include");
-	if (config_read_string(&lc, src->text.data) != CONFIG_TRUE) {
+	/* An empty source has no buffer at all; libconfig wants a string. */
+	if (config_read_string(&lc, src->text.data ? src->text.data : "") != CONFIG_TRUE) {
 		const char *file;
 		int line;
 

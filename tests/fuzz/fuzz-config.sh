@@ -27,7 +27,10 @@ fi
 echo "ok 1 - fuzz_config builds"
 mkdir -p "$work/corpus" "$work/artifacts"
 cp "$TOP_SRCDIR"/tests/fuzz/corpus/config/* "$work/corpus/"
-if "$work/fuzz_config" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+# libconfig 1.5 (Debian 12) leaks the strings its scanner allocated when a syntax error
+# ends the parse; that is not ours to fix, so LeakSanitizer ignores leaks from libconfig.
+if LSAN_OPTIONS="suppressions=$TOP_SRCDIR/tests/fuzz/lsan.supp:print_suppressions=0" \
+    "$work/fuzz_config" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
     -dict="$TOP_SRCDIR/tests/fuzz/config.dict" -artifact_prefix="$work/artifacts/" \
     "$work/corpus" >"$work/fuzz.log" 2>&1; then
 	echo "ok 2 - fuzz_config ran ${secs}s without a finding: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$work/fuzz.log" || tail -n 1 "$work/fuzz.log")"

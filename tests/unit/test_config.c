@@ -417,6 +417,14 @@ test_includes(void)
 	    errs.n >= 1 && strstr(errs.v[0].msg, "not allowed") != NULL,
 	    "config_load_string refuses @include");
 	config_errors_free(&errs);
+
+	/* Found by fuzz_config: an empty source used to reach libconfig as a NULL string. */
+	cfg = NULL;
+	ok(config_load_string("<fuzz>", "", &cfg, &errs) == 0 && cfg != NULL && errs.n == 0,
+	    "an empty configuration is every default, not a crash");
+	if (cfg != NULL)
+		config_unref(cfg);
+	config_errors_free(&errs);
 }
 
 int
