@@ -8,7 +8,7 @@ what=${1:-build}
 build_pkgs=(build-essential autoconf automake libtool pkg-config
 	libconfig-dev libsofia-sip-ua-dev libsrtp2-dev libopus-dev libsqlite3-dev sqlite3
 	libcurl4-openssl-dev libssl-dev libsystemd-dev)
-test_pkgs=(clang libclang-rt-14-dev valgrind socat jq python3 tzdata
+test_pkgs=(clang libclang-rt-14-dev valgrind socat jq python3 python3-venv tzdata
 	debhelper dpkg-dev fakeroot lintian systemd)
 
 pkgs=("${build_pkgs[@]}")
@@ -46,7 +46,9 @@ find_go() {
 
 # livekit-server from the Go module proxy; v1.13.5 is the newest tag that `go install`
 # accepts (1.13.0/1.13.1 and master carry replace directives) and needs Go >= 1.26.
-if [ "$what" = run ]; then
+# The tests (test) and the quick start (run) both need it.
+install_livekit() {
+	local bin
 	LIVEKIT_VERSION=v1.13.5
 	GO=$(find_go) || {
 		echo "deps: adding bookworm-backports for a Go >= 1.21" >&2
@@ -61,8 +63,24 @@ if [ "$what" = run ]; then
 	if [ ! -x "$bin/livekit-server" ]; then
 		echo "deps: building livekit-server $LIVEKIT_VERSION (takes a few minutes)" >&2
 		GOTOOLCHAIN=go1.26.8 GOBIN=$bin $GO install \
-			"github.com/livekit/livekit-server/cmd/server@$LIVEKIT_VERSION"
+			"github.com/livekit/livekit-server/cmd/server@$LIVEKIT_VERSION" >&2
 		mv "$bin/server" "$bin/livekit-server"
 	fi
 	echo "$bin/livekit-server"
-fi
+}
+
+# LiveKit's own Python SDKs, the browser/bot participant of the tests, in a venv of their
+# own (tests/integration/lib.sh finds it at the same place).
+install_pyvenv() {
+	local venv=${SCAIDIAL_TEST_HOME:-$HOME/.cache/scaidial-test}/venv
+	if [ ! -x "$venv/bin/python3" ] || ! "$venv/bin/python3" -c 'import livekit.rtc, livekit.api, numpy' 2>/dev/null; then
+		echo "deps: installing the LiveKit Python SDKs into $venv" >&2
+		python3 -m venv "$venv" >&2
+		"$venv/bin/pip" install -q --disable-pip-version-check livekit livekit-api numpy aiohttp >&2
+	fi
+}
+
+case $what in
+run) install_livekit ;;
+test) install_livekit >/dev/null; install_pyvenv ;;
+esac
