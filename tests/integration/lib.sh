@@ -12,6 +12,27 @@ set -u
 
 TAP_N=0
 TAP_FAILED=0
+
+# free_port: a port free for both UDP and TCP on 127.0.0.1, so that tests running at the
+# same time (make -j, other checkouts) never fight over one.
+free_port() {
+	python3 - <<'PY'
+import random, socket
+for _ in range(200):
+    p = random.randint(20000, 59999)
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        u.bind(("127.0.0.1", p)); t.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        u.close(); t.close()
+    print(p)
+    break
+PY
+}
+SIP_PORT=${SIP_PORT:-$(free_port)}
 T=$(mktemp -d "${TMPDIR:-/tmp}/scaidial-test.XXXXXX")
 DAEMON_PID=
 
@@ -105,7 +126,7 @@ write_config() {
 	mkdir -p "$(dirname "$f")" "$T/state" "$T/spool"
 	cat >"$f" <<EOF
 general: {
-  sip_listen = [ "udp:127.0.0.1:${SIP_PORT:-25060}" ];
+  sip_listen = [ "udp:127.0.0.1:$SIP_PORT" ];
   rtp_ports = [ 30000, 30100 ];
   database = "$T/state/scaidial.db";
   spool_dir = "$T/spool";
