@@ -245,7 +245,8 @@ sip_guard_refuse(nua_t *nua, nua_handle_t *nh, const char *method, const struct 
 	int64_t now = loop_mono_ms();
 	struct guard_slot *g = s->family ? guard_slot(s, now) : NULL;
 
-	nua_respond(nh, SIP_GUARD_STATUS, SIP_GUARD_PHRASE, NUTAG_WITH_THIS(nua), TAG_END());
+	nua_respond(nh, SIP_GUARD_STATUS, SIP_GUARD_PHRASE, NUTAG_WITH_THIS(nua),
+	    SIPTAG_USER_AGENT(SIP_NONE), SIPTAG_ALLOW(SIP_NONE), SIPTAG_SUPPORTED(SIP_NONE), TAG_END());
 	nua_handle_destroy(nh);
 	guard_refused++;
 	if (g == NULL) {

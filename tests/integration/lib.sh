@@ -39,7 +39,10 @@ DAEMON_PID=
 # The whole script is bounded: a test that hangs is a failed test, not a stuck CI run.
 tap_watchdog() {
 	local limit=$1 self=$$
-	( sleep "$limit" && echo "not ok - watchdog: test exceeded ${limit}s" && kill -TERM "$self" ) &
+	# sleep must not hold the test's output open once the watchdog is killed, or the
+	# harness waits for it to end.
+	( sleep "$limit" >/dev/null 2>&1 </dev/null &&
+	    echo "not ok - watchdog: test exceeded ${limit}s" && kill -TERM "$self" ) &
 	WATCHDOG_PID=$!
 }
 

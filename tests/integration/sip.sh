@@ -14,6 +14,8 @@ if ! command -v sipp >/dev/null 2>&1; then
 fi
 cd "$T" || exit 1
 
+# The carrier is 127.0.0.3; 127.0.0.1 and 127.0.0.2 are strangers.
+CARRIER=127.0.0.3
 REG_PORT=$(free_port)
 REJ_PORT=$(free_port)
 PEER_PORT=$(free_port)
@@ -28,12 +30,12 @@ livekit: { url = "ws://127.0.0.1:7880"; api_key = "devkey"; api_secret = "secret
 webhooks: { secret = "test"; wave_ring = "http://127.0.0.1:18088/ring"; };
 tenants = ( { id = "acme"; name = "Acme"; policy = { outbound_allow = [ "+1*" ]; }; } );
 trunks = (
-  { id = "carrier1"; tenant = "acme"; mode = "register"; registrar = "sip:127.0.0.1:$REG_PORT";
+  { id = "carrier1"; tenant = "acme"; mode = "register"; registrar = "sip:$CARRIER:$REG_PORT";
     username = "acme-main"; password = "s3cret"; expires = 60; },
-  { id = "carrier2"; tenant = "acme"; mode = "register"; registrar = "sip:127.0.0.1:$REJ_PORT";
+  { id = "carrier2"; tenant = "acme"; mode = "register"; registrar = "sip:$CARRIER:$REJ_PORT";
     username = "acme-other"; password = "wrong"; expires = 60; },
-  { id = "peer1"; tenant = "acme"; mode = "peer"; address = "sip:127.0.0.1:$PEER_PORT";
-    allowed_addresses = [ "127.0.0.1/32" ]; }
+  { id = "peer1"; tenant = "acme"; mode = "peer"; address = "sip:$CARRIER:$PEER_PORT";
+    allowed_addresses = [ "$CARRIER/32" ]; }
 );
 dids = (
   { number = "+15551230001"; trunk = "carrier1"; dialplan = "main"; },
@@ -52,14 +54,14 @@ dialplans = (
 EOF
 
 # The carrier's side, each bounded by its own timeout.
-sipp -i 127.0.0.1 -p "$REG_PORT" -sf "$SIPP_DIR/registrar.xml" -set user acme-main \
+sipp -i $CARRIER -p "$REG_PORT" -sf "$SIPP_DIR/registrar.xml" -set user acme-main \
     -set pass s3cret -set expires 4 -m 1 -timeout 90 -timeout_error -trace_msg \
     -message_file "$T/registrar.msg" >"$T/registrar.out" 2>&1 &
 REG_PID=$!
-sipp -i 127.0.0.1 -p "$REJ_PORT" -sf "$SIPP_DIR/registrar_reject.xml" -m 5 -timeout 60 \
+sipp -i $CARRIER -p "$REJ_PORT" -sf "$SIPP_DIR/registrar_reject.xml" -m 5 -timeout 60 \
     -trace_msg -message_file "$T/reject.msg" >"$T/reject.out" 2>&1 &
 REJ_PID=$!
-sipp -i 127.0.0.1 -p "$PEER_PORT" -sf "$SIPP_DIR/options_uas.xml" -m 1 -timeout 60 \
+sipp -i $CARRIER -p "$PEER_PORT" -sf "$SIPP_DIR/options_uas.xml" -m 1 -timeout 60 \
     >"$T/peer.out" 2>&1 &
 PEER_PID=$!
 sleep 0.3
@@ -109,7 +111,7 @@ fi
 # uac STATUS NUMBER CALLER: sipp calls NUMBER as CALLER and expects the final STATUS.
 uac() {
 	sed "s/@STATUS@/$1/" "$SIPP_DIR/uac.xml" >"$T/uac$1.xml"
-	sipp 127.0.0.1:"$SIP_PORT" -i 127.0.0.1 -p "$(free_port)" -sf "$T/uac$1.xml" -s "$2" \
+	sipp 127.0.0.1:"$SIP_PORT" -i $CARRIER -p "$(free_port)" -sf "$T/uac$1.xml" -s "$2" \
 	    -set from "$3" -m 1 -timeout 10 -timeout_error -trace_msg \
 	    -message_file "$T/uac-$2-$1.msg" >"$T/uac.out" 2>&1
 }
@@ -139,7 +141,7 @@ if uac 486 15551230003 +15557770000; then ok "the DID is found without its +"; e
 
 # Strangers learn nothing: one answer for an unknown number, an unknown address, any user.
 to=127.0.0.1:$SIP_PORT
-a1=$(probe ask --to "$to" INVITE +15550000000)
+a1=$(probe ask --to "$to" --from $CARRIER INVITE +15550000000)
 a2=$(probe ask --to "$to" --from 127.0.0.2 INVITE +15551230001)
 a3=$(probe ask --to "$to" --from 127.0.0.2 REGISTER 1001)
 a4=$(probe ask --to "$to" --from 127.0.0.2 REGISTER 9999)
@@ -151,9 +153,37 @@ if [ "$a1" = "$a2" ] && [ "$a2" = "$a3" ] && [ "$a3" = "$a4" ] && [ "$a4" = "$a5
 else
 	not_ok "refusals are identical"; diag "$a1" "---" "$a2" "---" "$a3" "---" "$a5" "---" "$a6"
 fi
-like "$(grep 'sip: refused' "$T/daemon.log" | head -n 1)" "sip: refused INVITE from 127.0.0.1: unknown number" \
+like "$(grep 'sip: refused' "$T/daemon.log" | head -n 1)" "sip: refused INVITE from $CARRIER: unknown number" \
     "each refusal is one stable log line with the source address"
-like "$(probe ask --to "$to" OPTIONS keepalive)" "^SIP/2.0 200 OK" "OPTIONS from a trunk's address is answered 200"
+like "$(probe ask --to "$to" --from $CARRIER OPTIONS keepalive)" "^SIP/2.0 200 OK" "OPTIONS from a trunk's address is answered 200"
+is "$(printf '%s\n' "$a1" | wc -l | tr -d ' ')" 1 "a refusal carries no header beyond the transaction's own (no User-Agent)"
+
+# SIPVicious, from 127.0.0.1 (no trunk allows it): the numbers and users it tries, known
+# or not, all look alike, so it finds nothing.
+if command -v svwar >/dev/null 2>&1; then
+	printf '%s\n' +15551230001 15551230001 +15551230003 1001 2001 3001 100 admin >"$T/dict.txt"
+	out=$(timeout 60 svwar --force -p "$SIP_PORT" -d "$T/dict.txt" -m INVITE 127.0.0.1 2>&1)
+	like "$out" "found nothing" "svwar INVITE over the DIDs and extensions finds nothing"
+	out=$(timeout 60 svwar --force -p "$SIP_PORT" -e 1000-1010,2000-2010 127.0.0.1 2>&1)
+	like "$out" "found nothing" "svwar REGISTER over extension ranges finds nothing"
+	out=$(timeout 60 svwar --force -p "$SIP_PORT" -d "$T/dict.txt" -m OPTIONS 127.0.0.1 2>&1)
+	like "$out" "found nothing" "svwar OPTIONS finds nothing"
+	out=$(timeout 60 svmap -p "$SIP_PORT" 127.0.0.1 2>&1)
+	if printf '%s' "$out" | grep -q scaidial; then not_ok "svmap learns no product name"; diag "$out"; else
+		ok "svmap learns no product name (it sees that something answers SIP)"; fi
+else
+	not_ok "svwar is installed (contrib/dev/deps.sh test installs sipvicious)"
+fi
+
+# The fail2ban filter shipped in contrib/ matches the refusal lines.
+if command -v fail2ban-regex >/dev/null 2>&1; then
+	out=$(fail2ban-regex "$T/daemon.log" "$TOP_SRCDIR/contrib/fail2ban/filter.d/scaidial.conf" 2>&1)
+	like "$out" "Failregex: [1-9][0-9]* total" "fail2ban-regex matches the refusals with contrib/fail2ban/filter.d/scaidial.conf"
+	n=$(grep -c "sip: refused" "$T/daemon.log")
+	like "$out" "Lines: .* $n matched" "every refusal line, and nothing else, matches ($n)"
+else
+	not_ok "fail2ban-regex is installed (contrib/dev/deps.sh test installs fail2ban)"
+fi
 
 rows=$(sqlite3 "$T/state/scaidial.db" "select state || ':' || sip_status from registrations where trunk = 'carrier1' order by id" | tr '\n' ' ')
 like "$rows" "registering:0 registered:200" "registration states are written to the registrations table"
