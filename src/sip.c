@@ -1,6 +1,6 @@
 /* sip: sofia-sip's nua in the control loop (see sip.h).
  *
- * nua binds one address for UDP and TCP (NUTAG_URL, with a transport list) and one for
+ * nua binds one address for UDP and TCP (NUTAG_URL) and one for
  * TLS (NUTAG_SIPS_URL); sip_listen is turned into those two URLs. nua cannot rebind a
  * running stack, so a changed sip_listen is reported as needing a restart. */
 #include <errno.h>
@@ -74,8 +74,11 @@ sip_urls(const struct config *cfg, char *url, size_t ulen, char *sips, size_t sl
 		const char *h = plain->host;
 		int v6 = strchr(h, ':') != NULL;
 
-		snprintf(url, ulen, "sip:%s%s%s:%d;transport=%s", v6 ? "[" : "", h, v6 ? "]" : "",
-		    plain->port, udp && tcp ? "udp,tcp" : udp ? "udp" : "tcp");
+		/* Both: no transport parameter, which binds sofia's default set (UDP and TCP).
+		 * A list ("udp,tcp") would do the same, but Debian's sofia-sip 1.12.11 reads it
+		 * from a stack array that has gone out of scope. */
+		snprintf(url, ulen, "sip:%s%s%s:%d%s", v6 ? "[" : "", h, v6 ? "]" : "",
+		    plain->port, udp && tcp ? "" : udp ? ";transport=udp" : ";transport=tcp");
 	}
 	if (tls != NULL) {
 		const char *h = tls->host;
@@ -265,6 +268,9 @@ sip_init(const struct config *cfg, char *err, size_t errlen)
 	su_log_redirect(nta_log, sip_sofia_log, NULL);
 	su_log_redirect(nua_log, sip_sofia_log, NULL);
 	su_log_redirect(sresolv_log, sip_sofia_log, NULL);
+	/* Without this, nua_create() starts a thread of its own for the stack; the design
+	 * wants every nua call and callback in the control thread, with no hop between. */
+	su_root_threading(loop_root(), 0);
 	sip_nua = nua_create(loop_root(), sip_nua_event, NULL,
 	    TAG_IF(sip_url[0] != '\0', NUTAG_URL(sip_url)),
 	    TAG_IF(sip_sips_url[0] != '\0', NUTAG_SIPS_URL(sip_sips_url)),

@@ -113,7 +113,8 @@ def main():
     for path in a.args:
         with open(path, "rb") as f:
             data = f.read()
-        resp = exchange(data, a.to, a.src, a.tcp, timeout=1.0)
+        # Over UDP the answer goes to the Via of each message, rarely to us: do not wait.
+        resp = exchange(data, a.to, a.src, a.tcp, timeout=1.0 if a.tcp else 0.1)
         finals = [r.split("\r\n", 1)[0] for r in resp if not r.startswith("SIP/2.0 1")]
         print("%s %s" % (path.rsplit("/", 1)[-1], finals[0] if finals else "no answer"))
     return 0
