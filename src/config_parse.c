@@ -454,6 +454,15 @@ cp_listen(struct cp *cp, const config_setting_t *gen)
 				l = NULL;
 				break;
 			}
+			/* sofia-sip binds one address for UDP and TCP together, and one for TLS. */
+			if ((g->listen[j].proto == LISTEN_TLS) == (l->proto == LISTEN_TLS) &&
+			    (g->listen[j].port != l->port || strcmp(g->listen[j].host, l->host) != 0)) {
+				cp_err(cp, s, "general: sip_listen \"%s\": %s", e, l->proto == LISTEN_TLS ?
+				    "only one tls: listener is supported" :
+				    "udp: and tcp: listeners must share one address and port");
+				l = NULL;
+				break;
+			}
 		}
 		if (l != NULL)
 			g->n_listen++;

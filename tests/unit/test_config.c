@@ -213,6 +213,9 @@ test_errors(void)
 	expect_error(3, "syntax error", "syntax error with its line");
 	write_variant("database =", "databse =", NULL);
 	expect_error(3, "unknown setting \"databse\"", "unknown setting in general");
+	write_variant("[ \"udp:127.0.0.1:5060\" ]", "[ \"udp:127.0.0.1:5060\", \"tcp:127.0.0.1:5070\" ]", NULL);
+	expect_error(2, "udp: and tcp: listeners must share one address and port",
+	    "udp and tcp listeners on different ports");
 	write_variant("mode = \"peer\";", "mode = \"peer\"; expirse = 60;", NULL);
 	expect_error(8, "trunk \"t1\": unknown setting \"expirse\"", "unknown setting in a trunk");
 	write_variant("tenant = \"acme\"; mode", "tenant = \"nope\"; mode", NULL);
