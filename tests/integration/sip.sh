@@ -166,13 +166,13 @@ is "$(printf '%s\n' "$a1" | wc -l | tr -d ' ')" 1 "a refusal carries no header b
 # or not, all look alike, so it finds nothing.
 if command -v svwar >/dev/null 2>&1; then
 	printf '%s\n' +15551230001 15551230001 +15551230003 1001 2001 3001 100 admin >"$T/dict.txt"
-	out=$(timeout 60 svwar --force -p "$SIP_PORT" -d "$T/dict.txt" -m INVITE 127.0.0.1 2>&1)
+	out=$(timeout 60 svwar --force -P "$(free_port)" --maximumtime=3 -p "$SIP_PORT" -d "$T/dict.txt" -m INVITE 127.0.0.1 2>&1)
 	like "$out" "found nothing" "svwar INVITE over the DIDs and extensions finds nothing"
-	out=$(timeout 60 svwar --force -p "$SIP_PORT" -e 1000-1010,2000-2010 127.0.0.1 2>&1)
+	out=$(timeout 60 svwar --force -P "$(free_port)" --maximumtime=3 -p "$SIP_PORT" -e 1000-1010,2000-2010 127.0.0.1 2>&1)
 	like "$out" "found nothing" "svwar REGISTER over extension ranges finds nothing"
-	out=$(timeout 60 svwar --force -p "$SIP_PORT" -d "$T/dict.txt" -m OPTIONS 127.0.0.1 2>&1)
+	out=$(timeout 60 svwar --force -P "$(free_port)" --maximumtime=3 -p "$SIP_PORT" -d "$T/dict.txt" -m OPTIONS 127.0.0.1 2>&1)
 	like "$out" "found nothing" "svwar OPTIONS finds nothing"
-	out=$(timeout 60 svmap -p "$SIP_PORT" 127.0.0.1 2>&1)
+	out=$(timeout 60 svmap -P "$(free_port)" -p "$SIP_PORT" 127.0.0.1 2>&1)
 	if printf '%s' "$out" | grep -q scaidial; then not_ok "svmap learns no product name"; diag "$out"; else
 		ok "svmap learns no product name (it sees that something answers SIP)"; fi
 else
