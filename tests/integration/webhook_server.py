@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""webhook_server.py: a webhook receiver for tests/integration/webhook.sh (stdlib only).
+
+Listens on 127.0.0.1 (port 0 = any; the port is written to --port-file), checks every
+request's X-Scaidial-Signature against --secret (answering 401 when it does not match), and
+appends one JSON line per request to --log: arrival time (monotonic s), path, headers of
+interest, whether the signature matched, the body, and the status it answered.
+
+How it answers depends on the path and on how many times it has seen that delivery id:
+  /ok     200
+  /flaky  500 on the first two attempts of a delivery, then 200
+  /busy   429 with Retry-After: 1 on the first attempt, then 200
+  /bad    400
+  /slow   200 after 1.5 s
+  /hang   reads the request and never answers (until the test kills the server)
+"""
+import argparse
+import hashlib
+import hmac
+import json
+import os
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOCK = threading.Lock()
+SEEN = {}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without this, Nagle + delayed ACK add 40 ms.
+    disable_nagle_algorithm = True
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def answer(self, status, headers=()):
+        body = b'{"ok":true}' if status == 200 else b'{"error":"test"}'
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        t = time.monotonic()
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n)
+        want = "sha256=" + hmac.new(self.server.secret, body, hashlib.sha256).hexdigest()
+        got = self.headers.get("X-Scaidial-Signature", "")
+        sig_ok = hmac.compare_digest(want, got)
+        delivery = self.headers.get("X-Scaidial-Delivery", "")
+        with LOCK:
+            SEEN[delivery] = SEEN.get(delivery, 0) + 1
+            nth = SEEN[delivery]
+        status, extra, delay = 200, (), 0.0
+        if not sig_ok:
+            status = 401
+        elif self.path == "/flaky" and nth <= 2:
+            status = 500
+        elif self.path == "/busy" and nth == 1:
+            status, extra = 429, (("Retry-After", "1"),)
+        elif self.path == "/bad":
+            status = 400
+        elif self.path == "/slow":
+            delay = 1.5
+        rec = {
+            "t": t, "path": self.path, "nth": nth,
+            "event": self.headers.get("X-Scaidial-Event"),
+            "delivery": delivery,
+            "attempt": self.headers.get("X-Scaidial-Attempt"),
+            "content_type": self.headers.get("Content-Type"),
+            "sig_ok": sig_ok, "status": status,
+            "body": body.decode("utf-8"),
+        }
+        with LOCK, open(self.server.log, "a", encoding="utf-8") as f:
+            f.write(json.dumps(rec) + "\n")
+        if self.path == "/hang":
+            time.sleep(3600)
+            return
+        if delay:
+            time.sleep(delay)
+        self.answer(status, extra)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--secret", required=True)
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--port-file", required=True)
+    args = ap.parse_args()
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    srv.secret = args.secret.encode()
+    srv.log = args.log
+    with open(args.port_file + ".tmp", "w") as f:
+        f.write(str(srv.server_address[1]))
+    os.rename(args.port_file + ".tmp", args.port_file)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
