@@ -1,10 +1,11 @@
 /* test_lk_token: tokens from lk_token.c taken apart the way a verifier does: base64url
- * decoded, header and claims parsed (jansson) and checked field by field, the HS256
+ * decoded, header and claims parsed (json-c) and checked field by field, the HS256
  * signature recomputed with OpenSSL and compared; a different secret must not verify. */
 #include <stdint.h>
 #include <string.h>
 
-#include <jansson.h>
+#include <json-c/json_object.h>
+#include <json-c/json_tokener.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -55,16 +56,50 @@ b64url_decode(const char *s, size_t n, unsigned char *out)
 	return o;
 }
 
-/* Parses one base64url JSON segment. */
-static json_t *
+/* Parses one base64url JSON segment; the whole segment must be one JSON object. */
+static struct json_object *
 segment_json(const char *s, size_t n)
 {
 	unsigned char buf[8192];
+	struct json_tokener *tok;
+	struct json_object *o;
 	long len;
 
 	if (n > sizeof(buf) * 4 / 3 || (len = b64url_decode(s, n, buf)) < 0)
 		return NULL;
-	return json_loadb((const char *)buf, (size_t)len, JSON_REJECT_DUPLICATES, NULL);
+	tok = json_tokener_new();
+	o = json_tokener_parse_ex(tok, (const char *)buf, (int)len);
+	if (o != NULL && (json_tokener_get_parse_end(tok) != (size_t)len ||
+	    !json_object_is_type(o, json_type_object))) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
+static struct json_object *
+get(struct json_object *o, const char *k)
+{
+	struct json_object *v = NULL;
+
+	if (json_object_is_type(o, json_type_object))
+		json_object_object_get_ex(o, k, &v);
+	return v;
+}
+
+static size_t
+size_of(struct json_object *o)
+{
+	return json_object_is_type(o, json_type_object) ? (size_t)json_object_object_length(o) : 0;
+}
+
+static int64_t
+int_at(struct json_object *o, const char *k)
+{
+	struct json_object *v = get(o, k);
+
+	return json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
 }
 
 /* HS256 verification as livekit-server does it; 1 when tok is signed with secret. */
@@ -85,8 +120,8 @@ verify(const char *tok, const char *secret)
 }
 
 struct parts {
-	json_t	*header;
-	json_t	*claims;
+	struct json_object *header;
+	struct json_object *claims;
 	int	 segments;
 	int	 charset_ok;
 };
@@ -113,21 +148,26 @@ split(const char *tok)
 }
 
 static const char *
-str_at(json_t *o, const char *path1, const char *path2)
+str_at(struct json_object *o, const char *path1, const char *path2)
 {
-	json_t *v = json_object_get(o, path1);
+	struct json_object *v = get(o, path1);
 
 	if (path2 != NULL)
-		v = json_object_get(v, path2);
-	return json_string_value(v);
+		v = get(v, path2);
+	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
 
+/* 1 true, 0 false, -1 absent, -2 not a boolean. */
 static int
-bool_at(json_t *o, const char *k1, const char *k2)
+bool_at(struct json_object *o, const char *k1, const char *k2)
 {
-	json_t *v = json_object_get(json_object_get(o, k1), k2);
+	struct json_object *v = get(get(o, k1), k2);
 
-	return v == NULL ? -1 : json_is_true(v) ? 1 : 0;
+	if (v == NULL)
+		return -1;
+	if (!json_object_is_type(v, json_type_boolean))
+		return -2;
+	return json_object_get_boolean(v) ? 1 : 0;
 }
 
 static void
@@ -168,7 +208,7 @@ test_sip_token(void)
 	};
 	char *tok = lk_token_sip("devkey", "secret", &s, NOW);
 	struct parts p;
-	json_t *attrs, *video;
+	struct json_object *attrs, *video;
 
 	ok(tok != NULL, "sip token minted");
 	if (tok == NULL)
@@ -179,19 +219,19 @@ test_sip_token(void)
 	ok(p.header != NULL, "header decodes to JSON");
 	is_str(str_at(p.header, "alg", NULL), "HS256", "header alg HS256");
 	is_str(str_at(p.header, "typ", NULL), "JWT", "header typ JWT");
-	is_int(json_object_size(p.header), 2, "header has nothing else");
+	is_int(size_of(p.header), 2, "header has nothing else");
 	ok(p.claims != NULL, "claims decode to JSON");
 	is_str(str_at(p.claims, "iss", NULL), "devkey", "iss = API key");
 	is_str(str_at(p.claims, "sub", NULL), "sip_+15551230001", "sub = identity");
-	is_int(json_integer_value(json_object_get(p.claims, "nbf")), NOW, "nbf = now");
-	is_int(json_integer_value(json_object_get(p.claims, "iat")), NOW, "iat = now");
-	is_int(json_integer_value(json_object_get(p.claims, "exp")), NOW + 24 * 3600,
+	is_int(int_at(p.claims, "nbf"), NOW, "nbf = now");
+	is_int(int_at(p.claims, "iat"), NOW, "iat = now");
+	is_int(int_at(p.claims, "exp"), NOW + 24 * 3600,
 	    "exp = now + 24 h (LiveKit SIP's validity)");
 	is_str(str_at(p.claims, "name", NULL), "Caller \"Bob\" \xc3\xa9",
 	    "name survives quotes and UTF-8");
 	is_str(str_at(p.claims, "kind", NULL), "sip", "kind = sip");
 	is_str(str_at(p.claims, "metadata", NULL), "{\"call\":42}", "metadata is a string");
-	video = json_object_get(p.claims, "video");
+	video = get(p.claims, "video");
 	is_int(bool_at(p.claims, "video", "roomJoin"), 1, "video.roomJoin");
 	is_str(str_at(p.claims, "video", "room"), "acme-call-42", "video.room");
 	is_int(bool_at(p.claims, "video", "canPublish"), 1, "video.canPublish");
@@ -199,20 +239,20 @@ test_sip_token(void)
 	is_int(bool_at(p.claims, "video", "canPublishData"), 1, "video.canPublishData");
 	is_int(bool_at(p.claims, "video", "canUpdateOwnMetadata"), 1,
 	    "video.canUpdateOwnMetadata");
-	is_int(json_object_size(video), 6, "no admin grants in a participant token");
-	attrs = json_object_get(p.claims, "attributes");
+	is_int(size_of(video), 6, "no admin grants in a participant token");
+	attrs = get(p.claims, "attributes");
 	is_str(str_at(attrs, "sip.callID", NULL), "SCL_abc123", "attributes sip.callID");
 	is_str(str_at(attrs, "sip.phoneNumber", NULL), "+15551230001", "attributes sip.phoneNumber");
 	is_str(str_at(attrs, "sip.trunkPhoneNumber", NULL), "+15557654321",
 	    "attributes sip.trunkPhoneNumber");
 	is_str(str_at(attrs, "sip.callStatus", NULL), "active", "attributes sip.callStatus");
 	is_str(str_at(attrs, "scaidial.tenant", NULL), "acme", "extra attribute");
-	is_int(json_object_size(attrs), 5, "exactly those attributes");
-	is_int(json_object_size(p.claims), 10, "no unexpected top-level claim");
+	is_int(size_of(attrs), 5, "exactly those attributes");
+	is_int(size_of(p.claims), 10, "no unexpected top-level claim");
 	ok(verify(tok, "secret"), "the signature verifies with the secret");
 	ok(!verify(tok, "secreT"), "and not with another secret");
-	json_decref(p.header);
-	json_decref(p.claims);
+	json_object_put(p.header);
+	json_object_put(p.claims);
 	free(tok);
 }
 
@@ -231,18 +271,18 @@ test_api_token(void)
 	if (tok == NULL)
 		return;
 	p = split(tok);
-	is_int(json_integer_value(json_object_get(p.claims, "exp")), NOW + 600, "exp = now + ttl");
+	is_int(int_at(p.claims, "exp"), NOW + 600, "exp = now + ttl");
 	is_int(bool_at(p.claims, "video", "roomAdmin"), 1, "video.roomAdmin");
 	is_int(bool_at(p.claims, "video", "roomCreate"), 1, "video.roomCreate");
 	is_int(bool_at(p.claims, "video", "roomJoin"), -1, "no roomJoin");
 	is_int(bool_at(p.claims, "video", "canPublish"), 0,
 	    "canPublish written as false (absent would mean true)");
 	is_int(bool_at(p.claims, "video", "canSubscribe"), 0, "canSubscribe false");
-	ok(json_object_get(p.claims, "kind") == NULL, "no kind when none given");
-	ok(json_object_get(p.claims, "attributes") == NULL, "no attributes when none given");
+	ok(get(p.claims, "kind") == NULL, "no kind when none given");
+	ok(get(p.claims, "attributes") == NULL, "no attributes when none given");
 	ok(verify(tok, "a-secret-of-32-characters-or-more"), "verifies");
-	json_decref(p.header);
-	json_decref(p.claims);
+	json_object_put(p.header);
+	json_object_put(p.claims);
 	free(tok);
 }
 
@@ -301,8 +341,8 @@ test_hostile_strings(void)
 	is_str(str_at(p.claims, "video", "room"), "r\"oom", "quote in room escaped");
 	is_str(str_at(p.claims, "name", NULL), "\xef\xbf\xbd( bad utf8",
 	    "an invalid UTF-8 byte becomes U+FFFD");
-	json_decref(p.header);
-	json_decref(p.claims);
+	json_object_put(p.header);
+	json_object_put(p.claims);
 	free(tok);
 }
 
