@@ -89,6 +89,9 @@ like "$OUT" "room sid=RM_[A-Za-z0-9]+ name=$ROOM empty_timeout=300 max_participa
 	"the server's Room echoes name, empty_timeout, max_participants and metadata"
 like "$OUT" "step 1 list ok" "ListParticipants succeeds"
 like "$OUT" "participants 0" "... and the new room is empty"
+SID=$(printf '%s\n' "$OUT" | sed -n 's/^room sid=\([^ ]*\).*/\1/p')
+OUT=$(api "create:$ROOM:300:5:{\"tenant\":\"acme\"}")
+like "$OUT" "^room sid=$SID name=$ROOM " "CreateRoom of an existing room succeeds and returns that room ($SID)"
 
 # --- a participant joins with a token from lk_token.c --------------------------------------
 TOKEN=$("$DRIVE" -k "$KEY" -s "$SECRET" sip-token "$ROOM" "$IDENT" "Bob Caller" SCL_42 \

@@ -13,6 +13,13 @@ How it answers depends on the path and on how many times it has seen that delive
   /bad    400
   /slow   200 after 1.5 s
   /hang   reads the request and never answers (until the test kills the server)
+
+Paths under /raw/ are for tests/integration/http.sh (any method, no signature check):
+  /raw/echo       200 with a JSON echo of the method, path, headers and body
+  /raw/big        200 with a 100 KiB body
+  /raw/date429    429 with Retry-After as an HTTP date 3 s ahead
+  /raw/sleep      200 after 0.3 s
+  /raw/hang       never answers
 """
 import argparse
 import hashlib
@@ -21,6 +28,7 @@ import json
 import os
 import threading
 import time
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
@@ -45,7 +53,44 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def raw(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n)
+        if self.path == "/raw/echo":
+            out = json.dumps({"method": self.command, "path": self.path,
+                              "headers": {k.lower(): v for k, v in self.headers.items()},
+                              "body": body.decode("utf-8", "replace")}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+        elif self.path == "/raw/big":
+            out = b"x" * 102400
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+        elif self.path == "/raw/date429":
+            self.answer(429, (("Retry-After", formatdate(time.time() + 3, usegmt=True)),))
+        elif self.path == "/raw/sleep":
+            time.sleep(0.3)
+            self.answer(200)
+        elif self.path == "/raw/hang":
+            time.sleep(3600)
+        else:
+            self.answer(404)
+
+    def do_GET(self):
+        self.raw()
+
+    def do_PUT(self):
+        self.raw()
+
     def do_POST(self):
+        if self.path.startswith("/raw/"):
+            self.raw()
+            return
         t = time.monotonic()
         n = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(n)
@@ -92,6 +137,7 @@ def main():
     ap.add_argument("--log", required=True)
     ap.add_argument("--port-file", required=True)
     args = ap.parse_args()
+    ThreadingHTTPServer.request_queue_size = 128  # http.sh opens 32 connections at once
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
     srv.secret = args.secret.encode()
