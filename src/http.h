@@ -50,7 +50,8 @@ struct http_opts {
 int	 http_init(void);		/* after loop_init(); 0 or -1 */
 void	 http_fini(void);		/* cancels everything still pending */
 
-/* NULL (and no callback) when the waiting list is full or the URL is unusable. */
+/* NULL (and no callback) when the waiting list is full or libcurl refuses the options;
+ * a URL it cannot fetch (bad scheme, unknown host) is reported through the callback. */
 struct http_req *http_request(const char *url, const struct http_opts *,
 	    http_done_cb *, void *arg);
 /* The callback runs at once with HTTP_ERR_CANCELLED, so the caller can free its context. */

@@ -210,7 +210,9 @@ webhook_settle(struct webhook_dlv *d, const struct http_result *res)
 	d->state = WH_QUEUED;
 	wh.in_flight--;
 	d->last_status = res->status;
-	if (res->err == HTTP_OK && res->status >= 200 && res->status < 300) {
+	/* A 2xx with an oversized body is still delivered: retrying would deliver it twice. */
+	if ((res->err == HTTP_OK || res->err == HTTP_ERR_TOO_LARGE) &&
+	    res->status >= 200 && res->status < 300) {
 		log_debug("webhook: %s delivery %s to %s: HTTP %ld after %u attempt(s), %lld ms",
 		    d->event, d->id, d->url_log, res->status, d->attempts,
 		    (long long)(loop_mono_ms() - d->start_ms));

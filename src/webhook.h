@@ -17,7 +17,8 @@ struct webhook_params {
 	unsigned	 max_attempts;		/* [5] */
 	unsigned	 max_total_ms;		/* [60000] no attempt starts later than this */
 	unsigned	 backoff_base_ms;	/* [1000] delay before the 2nd attempt, doubled after */
-	unsigned	 backoff_max_ms;	/* [30000] cap of one delay (Retry-After included) */
+	unsigned	 backoff_max_ms;	/* [30000] cap of the computed delay; a longer
+						   Retry-After is obeyed within max_total_ms */
 	unsigned	 connect_timeout_ms;	/* [3000] per attempt */
 	unsigned	 timeout_ms;		/* [10000] per attempt */
 	unsigned	 max_queue;		/* [256] deliveries not finished, in flight included */

@@ -60,6 +60,11 @@ is "$(received "select(.delivery == \"$ID\") | .body")" \
 like "$(cat "$T/ok.out")" 'stats sent=1 failed=0 retried=0 dropped=0 queued=0 http_active=0' \
 	"counters: sent=1, nothing failed, retried or dropped"
 
+# A 2xx is final even when its body is more than webhook.c reads (64 KiB).
+drive chatty -u "$BASE/chatty" -b 50
+is "$(outcome "$T/chatty.out"):$(field "$T/chatty.out" attempts)" delivered:1 \
+	"200 with a 100 KiB body: delivered, not retried"
+
 # --- 2. 500, 500, 200 ----------------------------------------------------------------------
 drive flaky -u "$BASE/flaky" -e bot.kickoff -b 400 -a 5
 ID=$(field "$T/flaky.out" id)

@@ -12,6 +12,7 @@ How it answers depends on the path and on how many times it has seen that delive
   /busy   429 with Retry-After: 1 on the first attempt, then 200
   /bad    400
   /slow   200 after 1.5 s
+  /chatty 200 with a 100 KiB body (more than webhook.c reads)
   /hang   reads the request and never answers (until the test kills the server)
 
 Paths under /raw/ are for tests/integration/http.sh (any method, no signature check):
@@ -43,8 +44,9 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
-    def answer(self, status, headers=()):
-        body = b'{"ok":true}' if status == 200 else b'{"error":"test"}'
+    def answer(self, status, headers=(), body=None):
+        if body is None:
+            body = b'{"ok":true}' if status == 200 else b'{"error":"test"}'
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -128,6 +130,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         if delay:
             time.sleep(delay)
+        if self.path == "/chatty" and status == 200:
+            self.answer(status, extra, b"x" * 102400)
+            return
         self.answer(status, extra)
 
 
