@@ -83,14 +83,14 @@ IDENT=sip_+15551230001
 IDENT_RE='sip_\+15551230001'
 
 # --- CreateRoom, ListParticipants of an empty room -------------------------------------------
-OUT=$(api "create:$ROOM:300:5:{\"tenant\":\"acme\"}" "list:$ROOM")
+OUT=$(api "create:$ROOM:300:45:5:{\"tenant\":\"acme\"}" "list:$ROOM")
 like "$OUT" "^step 0 create ok" "CreateRoom succeeds"
-like "$OUT" "room sid=RM_[A-Za-z0-9]+ name=$ROOM empty_timeout=300 max_participants=5 metadata=\{\"tenant\":\"acme\"\}" \
-	"the server's Room echoes name, empty_timeout, max_participants and metadata"
+like "$OUT" "room sid=RM_[A-Za-z0-9]+ name=$ROOM empty_timeout=300 departure_timeout=45 max_participants=5 metadata=\{\"tenant\":\"acme\"\}" \
+	"the server's Room echoes name, empty_timeout, departure_timeout, max_participants, metadata"
 like "$OUT" "step 1 list ok" "ListParticipants succeeds"
 like "$OUT" "participants 0" "... and the new room is empty"
 SID=$(printf '%s\n' "$OUT" | sed -n 's/^room sid=\([^ ]*\).*/\1/p')
-OUT=$(api "create:$ROOM:300:5:{\"tenant\":\"acme\"}")
+OUT=$(api "create:$ROOM:300:45:5:{\"tenant\":\"acme\"}")
 like "$OUT" "^room sid=$SID name=$ROOM " "CreateRoom of an existing room succeeds and returns that room ($SID)"
 
 # --- a participant joins with a token from lk_token.c --------------------------------------
@@ -144,9 +144,9 @@ OUT=$("$VENV_PY" "$PARTICIPANT" "$URL" "$BAD" 2>/dev/null)
 RC=$?
 like "$OUT" "^refused error=.*401" "a token signed with another secret is refused by the server (401)"
 is "$RC" 1 "... and the SDK could not join"
-OUT=$("$DRIVE" -u "$URL" -k "$KEY" -s "not-the-secret-0123456789abcdefghij" "create:other:0:0:x" 2>/dev/null)
+OUT=$("$DRIVE" -u "$URL" -k "$KEY" -s "not-the-secret-0123456789abcdefghij" "create:other:0:0:0:x" 2>/dev/null)
 like "$OUT" "step 0 create error=HTTP 401" "an API call signed with another secret is refused (401)"
-OUT=$(api "create:$ROOM-2:0:0:x" "list:$ROOM-2")
+OUT=$(api "create:$ROOM-2:0:0:0:x" "list:$ROOM-2")
 like "$OUT" "step 1 list ok" "with the right secret the same calls succeed"
 api "delete:$ROOM-2" >/dev/null
 

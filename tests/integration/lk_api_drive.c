@@ -2,12 +2,14 @@
  * tests/integration/lk-api.sh; also mints tokens with lk_token.c.
  *
  *   lk_api_drive -u URL -k KEY -s SECRET STEP...
- *     create:ROOM:EMPTY_TIMEOUT:MAX_PARTICIPANTS:METADATA   list:ROOM   delete:ROOM
+ *     create:ROOM:EMPTY_TIMEOUT:DEPARTURE_TIMEOUT:MAX_PARTICIPANTS:METADATA
+ *     list:ROOM   delete:ROOM
  *     remove:ROOM:IDENTITY   update:ROOM:IDENTITY:KEY=VALUE
  *   lk_api_drive -k KEY -s SECRET sip-token ROOM IDENTITY NAME CALL_ID PHONE TRUNK_PHONE
  *
  * Each step prints "step N METHOD ok" or "step N METHOD error=TEXT", then what it returned:
- *   room sid=... name=... empty_timeout=... max_participants=... metadata=...
+ *   room sid=... name=... empty_timeout=... departure_timeout=... max_participants=...
+ *       metadata=...
  *   participants N
  *   participant identity=... kind=... state=... name=... attr:KEY=VALUE ... */
 #include <stdio.h>
@@ -55,8 +57,9 @@ step_done(const struct lk_api_result *r, void *arg)
 		failures++;
 	}
 	if (r->room != NULL)
-		printf("room sid=%s name=%s empty_timeout=%u max_participants=%u metadata=%s\n",
-		    r->room->sid, r->room->name, r->room->empty_timeout,
+		printf("room sid=%s name=%s empty_timeout=%u departure_timeout=%u "
+		    "max_participants=%u metadata=%s\n", r->room->sid, r->room->name,
+		    r->room->empty_timeout, r->room->departure_timeout,
 		    r->room->max_participants, r->room->metadata);
 	if (r->participants != NULL && strcmp(cur_method, "list") == 0)
 		printf("participants %zu\n", r->n_participants);
@@ -89,18 +92,19 @@ fields(char *s, char **f, int max)
 static void
 next_step(void)
 {
-	char *f[5];
+	char *f[6];
 	int n, rc = -1;
 
 	if (cur >= n_steps) {
 		loop_stop();
 		return;
 	}
-	n = fields(steps[cur], f, 5);
+	n = fields(steps[cur], f, 6);
 	cur_method = f[0];
-	if (strcmp(f[0], "create") == 0 && n == 5) {
+	if (strcmp(f[0], "create") == 0 && n == 6) {
 		struct lk_room_opts o = { .name = f[1], .empty_timeout = (unsigned)atoi(f[2]),
-		    .max_participants = (unsigned)atoi(f[3]), .metadata = f[4] };
+		    .departure_timeout = (unsigned)atoi(f[3]),
+		    .max_participants = (unsigned)atoi(f[4]), .metadata = f[5] };
 
 		rc = lk_api_create_room(&lk, &o, step_done, NULL);
 	} else if (strcmp(f[0], "list") == 0 && n == 2)
