@@ -364,6 +364,8 @@ http_request(const char *url, const struct http_opts *o, http_done_cb *cb, void 
 
 	if (o == NULL)
 		o = &none;
+	if (http.multi == NULL)
+		return NULL;
 	if (http.waiting.n >= HTTP_MAX_WAITING) {
 		log_warn("http: %d requests waiting, refusing another", http.waiting.n);
 		return NULL;
@@ -377,12 +379,23 @@ http_request(const char *url, const struct http_opts *o, http_done_cb *cb, void 
 	r->cb = cb;
 	r->arg = arg;
 	if ((r->easy = curl_easy_init()) == NULL || http_setup(r, url, o) != 0) {
-		log_error("http: cannot set up a request to %s", url);
+		log_error("http: cannot set up a request to %.*s", (int)strcspn(url, "?#"), url);
 		http_req_free(r);
 		return NULL;
 	}
-	http_list_append(&http.waiting, r);
-	http_start_waiting();
+	if (http.active.n < HTTP_MAX_ACTIVE) {
+		/* Started here rather than by http_start_waiting(), so that a failure is a NULL
+		 * return and never a callback before the caller has the handle. */
+		if (curl_multi_add_handle(http.multi, r->easy) != CURLM_OK) {
+			log_error("http: cannot start a request to %.*s", (int)strcspn(url, "?#"),
+			    url);
+			http_req_free(r);
+			return NULL;
+		}
+		r->active = true;
+		http_list_append(&http.active, r);
+	} else
+		http_list_append(&http.waiting, r);
 	return r;
 }
 

@@ -51,7 +51,8 @@ struct webhook_stats {
 	unsigned	 queued;	/* unfinished right now */
 };
 
-/* After http_init(). params may be NULL; secret "" sends unsigned deliveries (logged). */
+/* After http_init(); webhook_fini() before http_fini(). params may be NULL; secret ""
+ * sends unsigned deliveries (logged). */
 int	 webhook_init(const char *secret, const struct webhook_params *);
 void	 webhook_fini(void);		/* drops what is left; callbacks see WEBHOOK_DROPPED */
 void	 webhook_set_secret(const char *);	/* after a reload */
