@@ -17,6 +17,8 @@
 #include "log.h"
 #include "loop.h"
 #include "reload.h"
+#include "sip.h"
+#include "sip_reg.h"
 #include "store.h"
 
 typedef int	ctl_cmd_fn(const struct ctl_request *, struct buf *);
@@ -45,6 +47,7 @@ static const struct ctl_cmd {
 	{ "dialplans", "", 0, 0, ctl_cmd_dialplans, "the dialplans and their rules" },
 	{ "calls", "", 0, 0, ctl_cmd_calls, "calls in progress" },
 	{ "call", "ID", 1, 1, ctl_cmd_call, "one call with its legs" },
+	{ "hangup", "ID", 1, 1, ctl_cmd_hangup, "end a call in progress" },
 	{ "cdr", "[--since ISO8601] [--limit N]", 0, 4, ctl_cmd_cdr,
 	    "finished calls, newest first (default 100, at most 10000)" },
 	{ "voicemail", "[EXT]", 0, 1, ctl_cmd_voicemail, "voicemail messages" },
@@ -206,6 +209,13 @@ ctl_cmd_status_json(struct json *j, const struct config *cfg, const struct reloa
 		json_null(j);
 	else
 		json_int(j, active);
+	json_kv_int(j, "registrations_up", sip_reg_count_registered());
+	json_object_end(j);
+	json_key(j, "sip");
+	json_object_begin(j);
+	json_kv_string(j, "listen", sip_listen_url());
+	json_kv_bool(j, "listeners_need_restart", sip_listeners_stale());
+	json_kv_bool(j, "stopping", sip_stopping());
 	json_object_end(j);
 	json_object_end(j);
 }
@@ -265,6 +275,9 @@ ctl_cmd_status(const struct ctl_request *req, struct buf *out)
 		KV("active calls", "unknown (database unavailable)");
 	else
 		KV("active calls", "%d", active);
+	KV("registrations up", "%d", sip_reg_count_registered());
+	KV("sip listening", "%s%s", sip_listen_url(), sip_listeners_stale() ?
+	    " (sip_listen changed: restart to apply)" : "");
 	return 0;
 }
 

@@ -9,7 +9,9 @@
 #include "ctl_cmd_int.h"
 #include "ctl_fmt.h"
 #include "json.h"
+#include "log.h"
 #include "loop.h"
+#include "sip_in.h"
 #include "store.h"
 
 #define CTL_CDR_DEFAULT		100
@@ -281,6 +283,28 @@ ctl_cmd_call(const struct ctl_request *req, struct buf *out)
 	}
 	buf_adds(out, "\n");
 	ctl_table_render(&r.t, out);
+	return 0;
+}
+
+int
+ctl_cmd_hangup(const struct ctl_request *req, struct buf *out)
+{
+	const char *id = req->argv[1];
+
+	if (sip_in_hangup(id, "admin_hangup") == -1)
+		return ctl_cmd_err(out, "no call '%s' in progress", id);
+	log_info("ctl: call %s hung up by uid=%u pid=%d", id, (unsigned)req->uid, (int)req->pid);
+	if (req->json) {
+		struct json j;
+
+		json_init(&j, out);
+		json_object_begin(&j);
+		json_kv_string(&j, "call_id", id);
+		json_kv_string(&j, "result", "hanging up");
+		json_object_end(&j);
+		return ctl_cmd_json_done(&j, out);
+	}
+	buf_printf(out, "call %s: hanging up\n", id);
 	return 0;
 }
 

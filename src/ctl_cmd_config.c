@@ -10,6 +10,8 @@
 #include "ctl_fmt.h"
 #include "json.h"
 #include "reload.h"
+#include "sip_ping.h"
+#include "sip_reg.h"
 #include "tz.h"
 
 static void
@@ -26,6 +28,64 @@ static const char *
 ctl_cmd_remote(const struct trunk *t)
 {
 	return t->mode == TRUNK_REGISTER ? t->registrar : t->address;
+}
+
+/* What the trunk's SIP side is doing: its registration, or its peer's keepalive. */
+static void
+ctl_cmd_trunk_state(const struct trunk *t, char *state, size_t slen, char *exp, size_t elen)
+{
+	struct sip_reg_info ri;
+	struct sip_ping_info pi;
+
+	snprintf(exp, elen, "-");
+	if (sip_reg_info(t->id, &ri) == 0) {
+		if (ri.status)
+			snprintf(state, slen, "%s (%d %s)", sip_reg_state_name(ri.state), ri.status,
+			    ri.reason);
+		else
+			snprintf(state, slen, "%s", sip_reg_state_name(ri.state));
+		if (ri.state == REG_REGISTERED)
+			snprintf(exp, elen, "%ds", ri.expires_in);
+		else if (ri.state == REG_FAILED && ri.retry_in > 0)
+			snprintf(exp, elen, "retry in %ds", ri.retry_in);
+	} else if (sip_ping_info(t->id, &pi) == 0) {
+		if (pi.status)
+			snprintf(state, slen, "%s (%d %s, %d ms)", pi.up ? "up" : "down", pi.status,
+			    pi.reason, pi.rtt_ms);
+		else
+			snprintf(state, slen, "not pinged yet");
+	} else {
+		snprintf(state, slen, "-");
+	}
+}
+
+static void
+ctl_cmd_trunk_state_json(struct json *j, const struct trunk *t)
+{
+	struct sip_reg_info ri;
+	struct sip_ping_info pi;
+
+	if (sip_reg_info(t->id, &ri) == 0) {
+		json_key(j, "registration");
+		json_object_begin(j);
+		json_kv_string(j, "state", sip_reg_state_name(ri.state));
+		json_kv_int(j, "status", ri.status);
+		json_kv_string(j, "reason", ri.reason);
+		json_kv_int(j, "expires_in", ri.expires_in);
+		json_kv_int(j, "since_ms", ri.since_ms);
+		json_kv_int(j, "failures", ri.failures);
+		json_kv_int(j, "retry_in", ri.retry_in);
+		json_object_end(j);
+	} else if (sip_ping_info(t->id, &pi) == 0) {
+		json_key(j, "keepalive");
+		json_object_begin(j);
+		json_kv_bool(j, "up", pi.up);
+		json_kv_int(j, "status", pi.status);
+		json_kv_string(j, "reason", pi.reason);
+		json_kv_int(j, "rtt_ms", pi.rtt_ms);
+		json_kv_int(j, "since_ms", pi.since_ms);
+		json_object_end(j);
+	}
 }
 
 int
@@ -59,22 +119,24 @@ ctl_cmd_trunks(const struct ctl_request *req, struct buf *out)
 			json_kv_string(&j, "dtmf", config_dtmf_name(t->dtmf));
 			json_kv_int(&j, "max_concurrent_calls", t->max_concurrent_calls);
 			json_kv_uint(&j, "allowed_addresses", t->n_allowed);
+			ctl_cmd_trunk_state_json(&j, t);
 			json_object_end(&j);
 		}
 		json_array_end(&j);
 		return ctl_cmd_json_done(&j, out);
 	}
 	static const char *const hdr[] = { "ID", "TENANT", "MODE", "REGISTRAR/ADDRESS",
-	    "CODECS", "SRTP", "DTMF", "MAX_CALLS" };
+	    "STATE", "EXPIRES", "CODECS", "SRTP", "DTMF", "MAX_CALLS" };
 	struct ctl_table tb;
 	struct buf codecs;
 
 	buf_init(&codecs);
-	ctl_table_init(&tb, 8, hdr);
+	ctl_table_init(&tb, 10, hdr);
 	for (size_t i = 0; i < cfg->n_trunks; i++) {
 		const struct trunk *t = &cfg->trunks[i];
-		char max[24];
+		char max[24], state[200], exp[32];
 
+		ctl_cmd_trunk_state(t, state, sizeof(state), exp, sizeof(exp));
 		buf_reset(&codecs);
 		ctl_cmd_codecs(t, &codecs);
 		if (t->max_concurrent_calls > 0)
@@ -82,7 +144,7 @@ ctl_cmd_trunks(const struct ctl_request *req, struct buf *out)
 		else
 			snprintf(max, sizeof(max), "unlimited");
 		ctl_table_row(&tb, (const char *const[]){ t->id, t->tenant->id,
-		    config_trunk_mode_name(t->mode), ctl_cmd_remote(t), codecs.data,
+		    config_trunk_mode_name(t->mode), ctl_cmd_remote(t), state, exp, codecs.data,
 		    config_srtp_name(t->srtp), config_dtmf_name(t->dtmf), max });
 	}
 	buf_free(&codecs);

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "loop.h"
 #include "reload.h"
+#include "sip.h"
 #include "store.h"
 
 #ifndef SYSCONFDIR
@@ -80,6 +81,13 @@ main_test(const char *path)
 }
 
 static void
+main_sip_stopped(void *arg)
+{
+	(void)arg;
+	loop_stop();
+}
+
+static void
 main_signal(int fd, int events, void *arg)
 {
 	struct signalfd_siginfo si;
@@ -99,7 +107,8 @@ main_signal(int fd, int events, void *arg)
 				    si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT", si.ssi_pid);
 				main_stopping = 1;
 				sd_notify(0, "STOPPING=1");
-				loop_stop();
+				/* Calls and registrations end first; the loop stops when SIP is done. */
+				sip_stop(main_sip_stopped, NULL);
 			}
 			break;
 		}
@@ -203,6 +212,10 @@ main(int argc, char **argv)
 		log_error("main: %s", err);
 		goto out_reload;
 	}
+	if (sip_init(cfg, err, sizeof(err)) == -1) {
+		log_error("main: %s", err);
+		goto out_ctl;
+	}
 	log_info("main: scaidial %s running: %s (%zu files), database %s, control socket %s",
 	    PACKAGE_VERSION, path, cfg->n_files, cfg->general.database,
 	    cfg->general.control_socket);
@@ -211,6 +224,8 @@ main(int argc, char **argv)
 	loop_run();
 	rc = 0;
 	log_info("main: stopped");
+	sip_fini();
+out_ctl:
 	ctl_fini();
 out_reload:
 	reload_fini();

@@ -12,13 +12,37 @@ set -u
 
 TAP_N=0
 TAP_FAILED=0
+
+# free_port: a port free for both UDP and TCP on 127.0.0.1, so that tests running at the
+# same time (make -j, other checkouts) never fight over one.
+free_port() {
+	python3 - <<'PY'
+import random, socket
+for _ in range(200):
+    p = random.randint(20000, 59999)
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        u.bind(("127.0.0.1", p)); t.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        u.close(); t.close()
+    print(p)
+    break
+PY
+}
+SIP_PORT=${SIP_PORT:-$(free_port)}
 T=$(mktemp -d "${TMPDIR:-/tmp}/scaidial-test.XXXXXX")
 DAEMON_PID=
 
 # The whole script is bounded: a test that hangs is a failed test, not a stuck CI run.
 tap_watchdog() {
 	local limit=$1 self=$$
-	( sleep "$limit" && echo "not ok - watchdog: test exceeded ${limit}s" && kill -TERM "$self" ) &
+	# sleep must not hold the test's output open once the watchdog is killed, or the
+	# harness waits for it to end.
+	( sleep "$limit" >/dev/null 2>&1 </dev/null &&
+	    echo "not ok - watchdog: test exceeded ${limit}s" && kill -TERM "$self" ) &
 	WATCHDOG_PID=$!
 }
 
@@ -105,7 +129,7 @@ write_config() {
 	mkdir -p "$(dirname "$f")" "$T/state" "$T/spool"
 	cat >"$f" <<EOF
 general: {
-  sip_listen = [ "udp:127.0.0.1:${SIP_PORT:-25060}" ];
+  sip_listen = [ "udp:127.0.0.1:$SIP_PORT" ];
   rtp_ports = [ 30000, 30100 ];
   database = "$T/state/scaidial.db";
   spool_dir = "$T/spool";

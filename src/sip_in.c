@@ -1,0 +1,379 @@
+/* sip_in: inbound requests and the SIP side of inbound calls (see sip_in.h).
+ *
+ * An INVITE is judged in this order, so that every refusal a stranger can provoke looks
+ * the same: the source's request budget, the called number (Request-URI user, else To),
+ * whether the number's trunk allows the source; only then limits and the dialplan, whose
+ * answers a trusted carrier may see. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "call.h"
+#include "config.h"
+#include "dialplan.h"
+#include "log.h"
+#include "loop.h"
+#include "number.h"
+#include "reload.h"
+#include "sip_guard.h"
+#include "sip_in.h"
+#include "store.h"
+#include "xmalloc.h"
+
+struct sip_leg {
+	struct sip_owner owner;		/* first: the handle's magic */
+	struct call	*call;
+	nua_handle_t	*nh;
+	int		 answered;
+	int		 recorded;	/* the end is in the store */
+};
+
+static nua_t *in_nua;
+static int in_stopping;
+
+void
+sip_in_init(nua_t *nua)
+{
+	in_nua = nua;
+	in_stopping = 0;
+}
+
+/* The end of a call in the store, once; the registry entry goes with the dialog. */
+static void
+in_record_end(struct sip_leg *leg, const char *cause, int status)
+{
+	struct call *c = leg->call;
+
+	if (leg->recorded)
+		return;
+	leg->recorded = 1;
+	c->state = CALL_ENDING;
+	store_leg_ended(c->leg_id, 0, cause, status);
+	store_call_ended(c->id, 0, cause, status);
+	if (status)
+		log_info("sip: call %s: ended: %s (SIP %d)", c->id, cause, status);
+	else
+		log_info("sip: call %s: ended: %s", c->id, cause);
+}
+
+static void
+in_leg_free(struct sip_leg *leg)
+{
+	if (leg->nh != NULL) {
+		nua_handle_bind(leg->nh, NULL);
+		nua_handle_destroy(leg->nh);
+	}
+	call_free(leg->call);
+	free(leg);
+}
+
+/* A final non-2xx answer to the INVITE, recorded as the end of the call. */
+static void
+in_reject(struct sip_leg *leg, int status, const char *phrase, const char *cause)
+{
+	nua_respond(leg->nh, status, phrase, TAG_END());
+	in_record_end(leg, cause, status);
+}
+
+static const char *
+in_user(const url_t *u)
+{
+	return u != NULL && u->url_user != NULL ? u->url_user : "";
+}
+
+/* The DID the INVITE calls: the Request-URI's user (a carrier that knows our numbers),
+ * else To's (a carrier that sends to our registered Contact). */
+static const struct did *
+in_did(const struct config *cfg, const sip_t *sip, const char **number)
+{
+	const char *ruri = sip->sip_request ? in_user(sip->sip_request->rq_url) : "";
+	const char *to = sip->sip_to ? in_user(sip->sip_to->a_url) : "";
+	const struct did *d;
+
+	*number = ruri[0] ? ruri : to;
+	if (ruri[0] && (d = config_find_did(cfg, ruri)) != NULL) {
+		*number = ruri;
+		return d;
+	}
+	if (to[0] && (d = config_find_did(cfg, to)) != NULL) {
+		*number = to;
+		return d;
+	}
+	return NULL;
+}
+
+static void
+in_insert(struct call *c, const char *sip_call_id)
+{
+	const struct dialplan_step *st = c->decision.n_steps ? &c->decision.steps[0] : NULL;
+
+	store_call_insert(&(struct store_call){ .id = c->id, .tenant = c->tenant->id,
+	    .direction = "inbound", .did = c->did->number, .caller = c->caller,
+	    .callee = c->did->number, .trunk = c->trunk->id, .dialplan = c->did->dialplan->id,
+	    .rule_priority = st ? st->rule->priority : -1,
+	    .action = st ? config_action_name(st->action) : "", .state = "routing",
+	    .config_generation = c->cfg->generation, .started_ms = c->started_ms });
+	store_leg_insert(&(struct store_leg){ .id = c->leg_id, .call_id = c->id, .kind = "sip",
+	    .identity = c->source, .sip_call_id = sip_call_id, .state = "routing",
+	    .started_ms = c->started_ms });
+}
+
+/* Carries out the call's current dialplan step. */
+static void
+in_run_step(struct sip_leg *leg)
+{
+	struct call *c = leg->call;
+	const struct dialplan_step *st = &c->decision.steps[c->step];
+	int status;
+
+	log_info("sip: call %s: %s -> %s: rule %d of dialplan %s: %s", c->id, c->caller,
+	    c->did->number, st->rule->priority, c->did->dialplan->id,
+	    config_action_name(st->action));
+	switch (st->action) {
+	case ACTION_HANGUP:
+		status = st->status ? st->status : 603;
+		in_reject(leg, status, sip_status_phrase(status) ? sip_status_phrase(status) :
+		    "Declined", "dialplan_hangup");
+		return;
+	case ACTION_RING_EXTENSION:
+	case ACTION_VOICEMAIL:
+		/* These need the media plane and the LiveKit leg, which this build does not
+		 * carry yet: say so instead of answering a call nobody can hear. */
+		log_warn("sip: call %s: action %s needs media, not available in this build: "
+		    "answering 480", c->id, config_action_name(st->action));
+		in_reject(leg, 480, "Temporarily Unavailable", "action_unavailable");
+		return;
+	case ACTION_FORWARD:
+		log_warn("sip: call %s: action forward is not available in this build: "
+		    "answering 501", c->id);
+		in_reject(leg, 501, "Not Implemented", "action_unavailable");
+		return;
+	}
+}
+
+static void
+in_invite_new(nua_handle_t *nh, const sip_t *sip)
+{
+	struct config *cfg = reload_current();
+	const char *number = "", *caller;
+	const struct did *did;
+	struct sip_src src;
+	struct sip_leg *leg;
+	struct call *c;
+	enum dialplan_result dr;
+	char why[160];
+
+	sip_guard_source(in_nua, &src);
+	if (!sip_guard_admit(&src)) {
+		sip_guard_refuse(in_nua, nh, "INVITE", &src, "throttled");
+		return;
+	}
+	did = in_did(cfg, sip, &number);
+	if (did == NULL) {
+		snprintf(why, sizeof(why), "unknown number \"%.40s\"", number);
+		sip_guard_refuse(in_nua, nh, "INVITE", &src, why);
+		return;
+	}
+	if (!sip_guard_trunk_allows(did->trunk, &src)) {
+		snprintf(why, sizeof(why), "%s is not an address of trunk %s", src.text,
+		    did->trunk->id);
+		sip_guard_refuse(in_nua, nh, "INVITE", &src, why);
+		return;
+	}
+	if (in_stopping) {
+		nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, NUTAG_WITH_THIS(in_nua),
+		    SIPTAG_RETRY_AFTER_STR("30"), TAG_END());
+		nua_handle_destroy(nh);
+		log_info("sip: INVITE from %s for %s refused with 503: stopping", src.text,
+		    did->number);
+		return;
+	}
+	if (did->trunk->tenant->max_concurrent_calls > 0 &&
+	    call_count_tenant(did->trunk->tenant->id) >=
+	    (size_t)did->trunk->tenant->max_concurrent_calls) {
+		nua_respond(nh, SIP_486_BUSY_HERE, NUTAG_WITH_THIS(in_nua), TAG_END());
+		nua_handle_destroy(nh);
+		log_warn("sip: INVITE for %s refused with 486: tenant %s is at its limit of %d "
+		    "calls", did->number, did->trunk->tenant->id,
+		    did->trunk->tenant->max_concurrent_calls);
+		return;
+	}
+	if (did->trunk->max_concurrent_calls > 0 &&
+	    call_count_trunk(did->trunk->id) >= (size_t)did->trunk->max_concurrent_calls) {
+		nua_respond(nh, SIP_503_SERVICE_UNAVAILABLE, NUTAG_WITH_THIS(in_nua), TAG_END());
+		nua_handle_destroy(nh);
+		log_warn("sip: INVITE for %s refused with 503: trunk %s is at its limit of %d "
+		    "calls", did->number, did->trunk->id, did->trunk->max_concurrent_calls);
+		return;
+	}
+	caller = sip->sip_from ? in_user(sip->sip_from->a_url) : "";
+	c = call_new(cfg, did, caller, did->number,
+	    sip->sip_call_id ? sip->sip_call_id->i_id : "", src.text);
+	leg = xcalloc(1, sizeof(*leg));
+	leg->owner.kind = SIP_OWNER_CALL;
+	leg->call = c;
+	leg->nh = nh;
+	c->sip = leg;
+	nua_handle_bind(nh, &leg->owner);
+	dr = dialplan_decide(cfg, &(struct dialplan_request){ .did = did->number,
+	    .caller = caller, .now = loop_now_ms() / 1000 }, &c->decision);
+	if (dr != DIALPLAN_OK)
+		c->decision.n_steps = 0;
+	in_insert(c, c->sip_call_id);
+	log_info("sip: call %s: INVITE from %s (trunk %s) for %s, caller \"%s\", generation "
+	    "%llu", c->id, src.text, did->trunk->id, did->number, caller,
+	    (unsigned long long)cfg->generation);
+	if (dr != DIALPLAN_OK) {
+		log_warn("sip: call %s: dialplan %s has no rule for this call: answering 480",
+		    c->id, did->dialplan->id);
+		in_reject(leg, 480, "Temporarily Unavailable", "no_rule");
+		return;
+	}
+	in_run_step(leg);
+}
+
+static void
+in_options(nua_handle_t *nh, const sip_t *sip)
+{
+	struct sip_src src;
+
+	(void)sip;
+	sip_guard_source(in_nua, &src);
+	if (!sip_guard_admit(&src)) {
+		sip_guard_refuse(in_nua, nh, "OPTIONS", &src, "throttled");
+		return;
+	}
+	if (sip_guard_find_trunk(reload_current(), &src) == NULL) {
+		sip_guard_refuse(in_nua, nh, "OPTIONS", &src, "no trunk allows this address");
+		return;
+	}
+	nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(in_nua), TAG_END());
+	nua_handle_destroy(nh);
+}
+
+static void
+in_register(nua_handle_t *nh, const sip_t *sip)
+{
+	struct sip_src src;
+	char why[128];
+
+	sip_guard_source(in_nua, &src);
+	if (!sip_guard_admit(&src)) {
+		sip_guard_refuse(in_nua, nh, "REGISTER", &src, "throttled");
+		return;
+	}
+	snprintf(why, sizeof(why), "no registering user \"%.40s\"",
+	    sip->sip_to ? in_user(sip->sip_to->a_url) : "");
+	sip_guard_refuse(in_nua, nh, "REGISTER", &src, why);
+}
+
+static void
+in_state(struct sip_leg *leg, tagi_t *tags)
+{
+	int cs = -1;
+
+	tl_gets(tags, NUTAG_CALLSTATE_REF(cs), TAG_END());
+	if (cs == nua_callstate_ready && !leg->answered) {
+		leg->answered = 1;
+		leg->call->state = CALL_ANSWERED;
+		leg->call->answered_ms = loop_now_ms();
+		store_call_answered(leg->call->id, 0);
+		store_leg_answered(leg->call->leg_id, 0);
+	}
+	if (cs == nua_callstate_terminated) {
+		in_record_end(leg, "terminated", 0);
+		in_leg_free(leg);
+	}
+}
+
+void
+sip_in_event(nua_event_t ev, int status, const char *phrase, nua_handle_t *nh,
+    struct sip_owner *owner, const sip_t *sip, tagi_t *tags)
+{
+	struct sip_leg *leg = owner && owner->kind == SIP_OWNER_CALL ?
+	    (struct sip_leg *)owner : NULL;
+
+	(void)phrase;
+	switch (ev) {
+	case nua_i_invite:
+		if (leg == NULL && owner == NULL)
+			in_invite_new(nh, sip);
+		else if (leg != NULL)	/* a re-INVITE: no media session to change yet */
+			nua_respond(nh, SIP_488_NOT_ACCEPTABLE, TAG_END());
+		return;
+	case nua_i_options:
+		if (owner == NULL)
+			in_options(nh, sip);
+		else
+			nua_respond(nh, SIP_200_OK, TAG_END());
+		return;
+	case nua_i_register:
+		if (owner == NULL)
+			in_register(nh, sip);
+		return;
+	case nua_i_cancel:
+		if (leg != NULL)
+			in_record_end(leg, "caller_cancel", 487);
+		return;
+	case nua_i_bye:
+		if (leg != NULL)
+			in_record_end(leg, "caller_bye", 0);
+		return;
+	case nua_i_state:
+		if (leg != NULL)
+			in_state(leg, tags);
+		return;
+	default:
+		break;
+	}
+	/* Any other request on a handle nobody owns: nua has answered it; drop the handle. */
+	if (owner == NULL && nh != NULL && ev < nua_r_set_params && status >= 0)
+		nua_handle_destroy(nh);
+}
+
+static void
+in_end(struct sip_leg *leg, const char *cause)
+{
+	if (leg->recorded)
+		return;
+	if (leg->answered) {
+		nua_bye(leg->nh, TAG_END());
+		in_record_end(leg, cause, 0);
+	} else {
+		in_reject(leg, 503, "Service Unavailable", cause);
+	}
+}
+
+void
+sip_in_stop_all(const char *cause)
+{
+	in_stopping = 1;
+	for (struct call *c = call_first(); c != NULL; c = c->next)
+		if (c->sip != NULL)
+			in_end(c->sip, cause);
+}
+
+int
+sip_in_hangup(const char *call_id, const char *cause)
+{
+	struct call *c = call_find(call_id);
+
+	if (c == NULL || c->sip == NULL)
+		return -1;
+	in_end(c->sip, cause);
+	return 0;
+}
+
+void
+sip_in_fini(void)
+{
+	struct call *c;
+
+	while ((c = call_first()) != NULL) {
+		if (c->sip != NULL)
+			in_leg_free(c->sip);
+		else
+			call_free(c);
+	}
+	in_nua = NULL;
+}
