@@ -11,15 +11,7 @@ DRIVE=$TOP_BUILDDIR/tests/integration/http_drive
 python3 "$TOP_SRCDIR/tests/integration/webhook_server.py" --secret unused \
 	--log "$T/received.jsonl" --port-file "$T/port" 2>"$T/server.err" &
 SERVER_PID=$!
-# lib.sh's watchdog subshell is killed by cleanup, but its `sleep` would hold the TAP pipe
-# open for the whole limit: end it first, by its parent's id (as ctl.sh does).
-stop_all() {
-	local p
-	for p in $(ps -o pid= --ppid "$WATCHDOG_PID" 2>/dev/null); do kill "$p" 2>/dev/null; done
-	kill "$SERVER_PID" 2>/dev/null
-	cleanup
-}
-trap stop_all EXIT
+trap 'kill "$SERVER_PID" 2>/dev/null; cleanup' EXIT
 if ! wait_until 10 test -s "$T/port"; then
 	not_ok "test server starts"
 	done_testing

@@ -29,15 +29,7 @@ if ! "$VENV_PY" -c 'import livekit.rtc' 2>/dev/null; then
 fi
 ok "livekit-server and the LiveKit Python SDK are installed"
 
-# lib.sh's watchdog subshell is killed by cleanup, but its `sleep` would hold the TAP pipe
-# open for the whole limit: end it first, by its parent's id (as ctl.sh does).
-stop_watchdog_sleep() {
-	local p
-	for p in $(ps -o pid= --ppid "$WATCHDOG_PID" 2>/dev/null); do kill "$p" 2>/dev/null; done
-}
-
 stop_all() {
-	stop_watchdog_sleep
 	[ -n "$PART_PID" ] && kill "$PART_PID" 2>/dev/null
 	if [ -n "$LK_PID" ]; then
 		kill "$LK_PID" 2>/dev/null
@@ -52,14 +44,9 @@ stop_all() {
 trap stop_all EXIT
 
 # Free ports for this run (other tests and engineers run servers on the usual ones).
-read -r PORT TCP_PORT UDP_PORT < <(python3 - <<'EOF'
-import socket
-socks = [socket.socket(socket.AF_INET, t) for t in (socket.SOCK_STREAM, socket.SOCK_STREAM, socket.SOCK_DGRAM)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])
-EOF
-)
+PORT=$(free_port)
+TCP_PORT=$(free_port)
+UDP_PORT=$(free_port)
 cat >"$T/livekit.yaml" <<EOF
 port: $PORT
 bind_addresses: ["127.0.0.1"]
