@@ -67,6 +67,8 @@ test_base_url(void)
 static void
 test_replies(void)
 {
+	static const char twirp_err[] =
+	    "{\"code\":\"not_found\",\"msg\":\"requested room does not exist\"}";
 	char err[256];
 
 	is_int(parse(LK_REPLY_ROOM, "{\"sid\":\"RM_F32SNduVj8Cq\",\"name\":\"room1\","
@@ -120,10 +122,10 @@ test_replies(void)
 	is_int(parse(LK_REPLY_ROOM, "{\"sid\":\"RM_1\"} trailing"), -1, "trailing bytes: refused");
 	is_int(parse(LK_REPLY_ROOM, ""), -1, "empty body: refused");
 
-	lk_api_reply_error("{\"code\":\"not_found\",\"msg\":\"requested room does not exist\"}",
-	    59, 404, err, sizeof(err));
+	lk_api_reply_error(twirp_err, strlen(twirp_err), 404, err, sizeof(err));
 	is_str(err, "twirp not_found: requested room does not exist (HTTP 404)", "a Twirp error");
-	lk_api_reply_error("invalid token: ...", 18, 401, err, sizeof(err));
+	lk_api_reply_error("invalid token: ...", strlen("invalid token: ..."), 401, err,
+	    sizeof(err));
 	is_str(err, "HTTP 401", "a plain-text error: the status");
 }
 
