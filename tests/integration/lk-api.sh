@@ -131,6 +131,11 @@ OUT=$("$VENV_PY" "$PARTICIPANT" "$URL" "$BAD" 2>/dev/null)
 RC=$?
 like "$OUT" "^refused error=.*401" "a token signed with another secret is refused by the server (401)"
 is "$RC" 1 "... and the SDK could not join"
+OLD=$(LK_TOKEN_NOW=$(($(date +%s) - 25 * 3600)) "$DRIVE" -k "$KEY" -s "$SECRET" sip-token "$ROOM" \
+	late x c p t)
+OUT=$("$VENV_PY" "$PARTICIPANT" "$URL" "$OLD" 2>/dev/null)
+like "$OUT" "^refused error=.*401.*expired" \
+	"a token minted 25 h ago (exp 1 h ago: the SIP token lives 24 h) is refused as expired"
 OUT=$("$DRIVE" -u "$URL" -k "$KEY" -s "not-the-secret-0123456789abcdefghij" "create:other:0:0:0:x" 2>/dev/null)
 like "$OUT" "step 0 create error=HTTP 401" "an API call signed with another secret is refused (401)"
 OUT=$(api "create:$ROOM-2:0:0:0:x" "list:$ROOM-2")

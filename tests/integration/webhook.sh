@@ -78,6 +78,13 @@ like "$(cat "$T/flaky.log")" \
 	"warn  webhook: bot.kickoff delivery $ID to $BASE/flaky attempt 1 failed: HTTP 500; retry in [0-9]+ ms" \
 	"each failed attempt is logged in one line with the delivery id, the URL and the reason"
 
+# The time budget ends retries too: after a 200-400 ms wait, the next (400-800 ms) would
+# start past the 500 ms budget, so attempt 2 is the last, whatever max_attempts says.
+drive budget -u "$BASE/flaky" -a 10 -b 400 -T 500
+is "$(outcome "$T/budget.out"):$(field "$T/budget.out" attempts)" failed:2 \
+	"max_total_ms 500: given up after 2 of 10 attempts"
+like "$(cat "$T/budget.log")" "attempt 2 failed: HTTP 500; no retry" "... the last failure says no retry"
+
 # --- 3. 429 with Retry-After: 1 -------------------------------------------------------------
 drive busy -u "$BASE/busy" -b 50
 ID=$(field "$T/busy.out" id)
