@@ -63,6 +63,30 @@ like "$(done_line "$T/refused.out")" "err=connect status=0 .*Couldn't connect to
 like "$(done_line "$T/ftp.out")" "err=other status=0 .*(not supported|disabled)" \
 	"only http and https are allowed (ftp refused)"
 
+# --- TLS: certificates are verified ------------------------------------------------------------
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" -days 1 \
+	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1
+python3 - "$T" >/dev/null 2>&1 <<'PY' &
+import http.server, os, ssl, sys
+t = sys.argv[1]
+srv = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(t + "/cert.pem", t + "/key.pem")
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+open(t + "/tls.port.tmp", "w").write(str(srv.server_address[1]))
+os.rename(t + "/tls.port.tmp", t + "/tls.port")
+srv.serve_forever()
+PY
+TLS_PID=$!
+trap 'kill "$SERVER_PID" "$TLS_PID" 2>/dev/null; cleanup' EXIT
+if wait_until 10 test -s "$T/tls.port"; then
+	"$DRIVE" "https://127.0.0.1:$(cat "$T/tls.port")/" >"$T/tls.out" 2>&1
+	like "$(done_line "$T/tls.out")" 'err=other status=0 .*SSL certificate problem: self.signed certificate' \
+		"https to a self-signed server: refused, the certificate is verified"
+else
+	not_ok "the TLS test server starts"
+fi
+
 # --- at most 32 transfers at once, the rest wait -------------------------------------------
 "$DRIVE" -n 40 "$BASE/sleep" >"$T/cap.out" 2>&1
 is "$(grep -c '^done .* err=ok status=200' "$T/cap.out")" 40 "40 requests to a 0.3 s server: all answered"
