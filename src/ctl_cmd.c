@@ -18,7 +18,9 @@
 #include "loop.h"
 #include "reload.h"
 #include "sip.h"
+#include "sip_guard.h"
 #include "sip_reg.h"
+#include "webhook.h"
 #include "store.h"
 
 typedef int	ctl_cmd_fn(const struct ctl_request *, struct buf *);
@@ -329,6 +331,49 @@ ctl_cmd_metric(struct buf *out, const char *name, const char *type, const char *
 
 /* Prometheus text exposition format 0.0.4. Names and labels are a monitoring interface:
  * add, do not rename. */
+/* The SIP side and the webhooks: registrations by state, refusals, deliveries. */
+static void
+ctl_cmd_metrics_sip(struct buf *out, const struct config *cfg)
+{
+	static const enum sip_reg_state states[] = { REG_UNREGISTERED, REG_REGISTERING,
+	    REG_REGISTERED, REG_FAILED };
+	struct sip_guard_stats gs;
+	struct webhook_stats ws;
+
+	ctl_cmd_metric(out, "scaidial_registrations", "gauge",
+	    "Trunk registrations by state.");
+	for (size_t k = 0; k < sizeof(states) / sizeof(states[0]); k++) {
+		int n = 0;
+
+		for (size_t i = 0; i < cfg->n_trunks; i++) {
+			struct sip_reg_info ri;
+
+			if (sip_reg_info(cfg->trunks[i].id, &ri) == 0 && ri.state == states[k])
+				n++;
+		}
+		buf_printf(out, "scaidial_registrations{state=\"%s\"} %d\n",
+		    sip_reg_state_name(states[k]), n);
+	}
+	sip_guard_get_stats(&gs);
+	ctl_cmd_metric(out, "scaidial_sip_refused_total", "counter",
+	    "SIP requests refused with the one answer strangers get, and of those, from "
+	    "throttled sources.");
+	buf_printf(out, "scaidial_sip_refused_total{throttled=\"no\"} %" PRIu64 "\n",
+	    gs.refused - gs.throttled);
+	buf_printf(out, "scaidial_sip_refused_total{throttled=\"yes\"} %" PRIu64 "\n",
+	    gs.throttled);
+	webhook_stats(&ws);
+	ctl_cmd_metric(out, "scaidial_webhooks_total", "counter", "Webhook deliveries by outcome.");
+	buf_printf(out, "scaidial_webhooks_total{outcome=\"delivered\"} %" PRIu64 "\n", ws.sent);
+	buf_printf(out, "scaidial_webhooks_total{outcome=\"failed\"} %" PRIu64 "\n", ws.failed);
+	buf_printf(out, "scaidial_webhooks_total{outcome=\"dropped\"} %" PRIu64 "\n", ws.dropped);
+	ctl_cmd_metric(out, "scaidial_webhook_retries_total", "counter",
+	    "Webhook attempts after the first.");
+	buf_printf(out, "scaidial_webhook_retries_total %" PRIu64 "\n", ws.retried);
+	ctl_cmd_metric(out, "scaidial_webhooks_queued", "gauge", "Webhook deliveries not finished.");
+	buf_printf(out, "scaidial_webhooks_queued %u\n", ws.queued);
+}
+
 static int
 ctl_cmd_metrics(const struct ctl_request *req, struct buf *out)
 {
@@ -375,5 +420,6 @@ ctl_cmd_metrics(const struct ctl_request *req, struct buf *out)
 	ctl_cmd_metric(out, "scaidial_store_queue_length", "gauge",
 	    "Database writes queued, not yet carried out.");
 	buf_printf(out, "scaidial_store_queue_length %" PRIu64 "\n", queued);
+	ctl_cmd_metrics_sip(out, cfg);
 	return 0;
 }

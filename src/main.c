@@ -18,6 +18,8 @@
 #include "loop.h"
 #include "reload.h"
 #include "sip.h"
+#include "http.h"
+#include "webhook.h"
 #include "store.h"
 
 #ifndef SYSCONFDIR
@@ -78,6 +80,15 @@ main_test(const char *path)
 	    cfg->n_extensions, cfg->n_dialplans, main_rules(cfg));
 	config_unref(cfg);
 	return 0;
+}
+
+/* What follows the configuration but is not a subsystem of its own. */
+static void
+main_reloaded(const struct config *oldc, const struct config *newc, void *arg)
+{
+	(void)oldc;
+	(void)arg;
+	webhook_set_secret(newc->webhooks.secret);
 }
 
 static void
@@ -212,6 +223,11 @@ main(int argc, char **argv)
 		log_error("main: %s", err);
 		goto out_reload;
 	}
+	if (http_init() == -1 || webhook_init(cfg->webhooks.secret, NULL) == -1) {
+		log_error("main: cannot set up the HTTP client (libcurl)");
+		goto out_ctl;
+	}
+	reload_add_hook(main_reloaded, NULL);
 	if (sip_init(cfg, err, sizeof(err)) == -1) {
 		log_error("main: %s", err);
 		goto out_ctl;
@@ -226,6 +242,8 @@ main(int argc, char **argv)
 	log_info("main: stopped");
 	sip_fini();
 out_ctl:
+	webhook_fini();
+	http_fini();
 	ctl_fini();
 out_reload:
 	reload_fini();

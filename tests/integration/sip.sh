@@ -200,6 +200,11 @@ check "no TLS key material is left in /tmp" sh -c "! ls -d /tmp/scaidial-tls.* 2
 rows=$(sqlite3 "$T/state/scaidial.db" "select state || ':' || sip_status from registrations where trunk = 'carrier1' order by id" | tr '\n' ' ')
 like "$rows" "registering:0 registered:200" "registration states are written to the registrations table"
 
+m=$(ctl metrics)
+like "$m" 'scaidial_registrations\{state="registered"\} 1' "metrics count the registered trunk"
+like "$m" 'scaidial_registrations\{state="failed"\} 1' "and the failed one"
+like "$m" 'scaidial_sip_refused_total\{throttled="no"\} [1-9]' "metrics count the refusals"
+
 check "daemon still running" daemon_alive
 stop_daemon
 is "$STOP_RC" 0 "SIGTERM stops the daemon with status 0"
