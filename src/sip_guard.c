@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "reload.h"
 #include "sip_guard.h"
 
 #define GUARD_SLOTS	4096
@@ -219,6 +220,10 @@ sip_guard_admit(const struct sip_src *s)
 	struct guard_slot *g;
 
 	if (s->family == 0)
+		return true;
+	/* A carrier's traffic is its own business (trunk and tenant limits apply); budgets
+	 * are for addresses no trunk allows. */
+	if (sip_guard_find_trunk(reload_current(), s) != NULL)
 		return true;
 	g = guard_slot(s, now);
 	if (now - g->window_ms > SIP_GUARD_WINDOW_MS) {

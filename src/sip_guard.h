@@ -43,8 +43,9 @@ bool	 sip_guard_trunk_allows(const struct trunk *, const struct sip_src *);
 /* The first trunk of cfg that allows the source, or NULL. */
 const struct trunk *sip_guard_find_trunk(const struct config *, const struct sip_src *);
 
-/* Counts one request from src. Returns false when the source is over its budget: the
- * request must then be refused without further work (sip_guard_refuse does not log each). */
+/* Counts one request from src, unless a trunk of the configuration in force allows the
+ * source. Returns false when the source is over its budget: the request must then be
+ * refused without further work (sip_guard_refuse does not log each). */
 bool	 sip_guard_admit(const struct sip_src *);
 /* Answers SIP_GUARD_STATUS, logs "sip: refused METHOD from ADDR: REASON" (one line,
  * rate-limited per source), and counts the refusal toward the source's budget. */

@@ -200,10 +200,25 @@ check "no TLS key material is left in /tmp" sh -c "! ls -d /tmp/scaidial-tls.* 2
 rows=$(sqlite3 "$T/state/scaidial.db" "select state || ':' || sip_status from registrations where trunk = 'carrier1' order by id" | tr '\n' ' ')
 like "$rows" "registering:0 registered:200" "registration states are written to the registrations table"
 
+# A carrier's burst is its own business; a stranger's is throttled.
+sed "s/@STATUS@/603/" "$SIPP_DIR/uac.xml" >"$T/uac-burst.xml"
+if sipp 127.0.0.1:"$SIP_PORT" -i $CARRIER -p "$(free_port)" -sf "$T/uac-burst.xml" -s +15551230001 \
+    -set from +15559990000 -r 200 -m 600 -timeout 30 -timeout_error >"$T/burst.out" 2>&1; then
+	ok "600 calls from the carrier at 200/s are all answered by the dialplan (no throttling)"
+else
+	not_ok "600 calls from the carrier at 200/s are all answered"; diag "$(tail -n 5 "$T/burst.out")"
+fi
+for i in $(seq 30); do probe ask --to "$to" --from 127.0.0.2 OPTIONS "x$i" >/dev/null; done
+like "$(grep 'throttling' "$T/daemon.log")" "sip: throttling 127.0.0.2: .* refused in 10 s" \
+    "a stranger drawing more than 20 refusals in 10 s is throttled (one log line)"
+like "$(probe ask --to "$to" --from 127.0.0.2 INVITE +15551230001)" "^SIP/2.0 403 Forbidden" \
+    "and keeps getting the same answer"
+
 m=$(ctl metrics)
 like "$m" 'scaidial_registrations\{state="registered"\} 1' "metrics count the registered trunk"
 like "$m" 'scaidial_registrations\{state="failed"\} 1' "and the failed one"
 like "$m" 'scaidial_sip_refused_total\{throttled="no"\} [1-9]' "metrics count the refusals"
+like "$m" 'scaidial_sip_refused_total\{throttled="yes"\} [1-9]' "and the throttled ones"
 
 check "daemon still running" daemon_alive
 stop_daemon
