@@ -17,6 +17,7 @@
 #include "reload.h"
 #include "sip_guard.h"
 #include "sip_in.h"
+#include "sip_route.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -73,33 +74,6 @@ in_reject(struct sip_leg *leg, int status, const char *phrase, const char *cause
 {
 	nua_respond(leg->nh, status, phrase, TAG_END());
 	in_record_end(leg, cause, status);
-}
-
-static const char *
-in_user(const url_t *u)
-{
-	return u != NULL && u->url_user != NULL ? u->url_user : "";
-}
-
-/* The DID the INVITE calls: the Request-URI's user (a carrier that knows our numbers),
- * else To's (a carrier that sends to our registered Contact). */
-static const struct did *
-in_did(const struct config *cfg, const sip_t *sip, const char **number)
-{
-	const char *ruri = sip->sip_request ? in_user(sip->sip_request->rq_url) : "";
-	const char *to = sip->sip_to ? in_user(sip->sip_to->a_url) : "";
-	const struct did *d;
-
-	*number = ruri[0] ? ruri : to;
-	if (ruri[0] && (d = config_find_did(cfg, ruri)) != NULL) {
-		*number = ruri;
-		return d;
-	}
-	if (to[0] && (d = config_find_did(cfg, to)) != NULL) {
-		*number = to;
-		return d;
-	}
-	return NULL;
 }
 
 static void
@@ -168,7 +142,7 @@ in_invite_new(nua_handle_t *nh, const sip_t *sip)
 		sip_guard_refuse(in_nua, nh, "INVITE", &src, "throttled");
 		return;
 	}
-	did = in_did(cfg, sip, &number);
+	did = sip_route_did(cfg, sip, &number);
 	if (did == NULL) {
 		snprintf(why, sizeof(why), "unknown number \"%.40s\"", number);
 		sip_guard_refuse(in_nua, nh, "INVITE", &src, why);
@@ -206,7 +180,7 @@ in_invite_new(nua_handle_t *nh, const sip_t *sip)
 		    "calls", did->number, did->trunk->id, did->trunk->max_concurrent_calls);
 		return;
 	}
-	caller = sip->sip_from ? in_user(sip->sip_from->a_url) : "";
+	caller = sip_route_caller(sip);
 	c = call_new(cfg, did, caller, did->number,
 	    sip->sip_call_id ? sip->sip_call_id->i_id : "", src.text);
 	leg = xcalloc(1, sizeof(*leg));
@@ -263,7 +237,7 @@ in_register(nua_handle_t *nh, const sip_t *sip)
 		return;
 	}
 	snprintf(why, sizeof(why), "no registering user \"%.40s\"",
-	    sip->sip_to ? in_user(sip->sip_to->a_url) : "");
+	    sip->sip_to && sip->sip_to->a_url->url_user ? sip->sip_to->a_url->url_user : "");
 	sip_guard_refuse(in_nua, nh, "REGISTER", &src, why);
 }
 
