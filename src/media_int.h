@@ -11,6 +11,7 @@
 
 #include "codec.h"
 #include "dtmf.h"
+#include "jitter.h"
 #include "media.h"
 #include "rtcp.h"
 #include "rtp.h"
@@ -119,8 +120,7 @@ struct media_session {
 	size_t		 rec_silence_limit;	/* samples, 0 = none */
 	size_t		 rec_silence_run;
 	int		 rec_silence_ms;
-	bool		 rec_have_ts;
-	uint32_t	 rec_next_ts;
+	struct jitter	*jb;		/* while recording */
 	int64_t		 rec_last_pkt_ms;
 };
 

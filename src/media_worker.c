@@ -88,6 +88,8 @@ media_publish(struct media_session *ms)
 	pthread_mutex_unlock(&ms->stats_mu);
 }
 
+static void media_rec_drain(struct media_worker *, struct media_session *, bool);
+
 static void
 media_play_end(struct media_session *ms, int status)
 {
@@ -101,12 +103,23 @@ media_play_end(struct media_session *ms, int status)
 }
 
 static void
-media_rec_end(struct media_session *ms, enum media_record_end reason, bool quiet)
+media_rec_end(struct media_worker *w, struct media_session *ms, enum media_record_end reason,
+    bool quiet)
 {
 	struct media_event ev = { .type = MEDIA_EV_RECORD_DONE, .reason = reason };
 
 	if (ms->rec == NULL)
 		return;
+	if (reason == MEDIA_REC_DIGIT || reason == MEDIA_REC_STOPPED) {
+		/* What the jitter buffer still holds was said before the end. */
+		struct wav_writer *keep = ms->rec;
+
+		media_rec_drain(w, ms, true);
+		if (ms->rec != keep)
+			return;		/* it filled up meanwhile and ended itself */
+	}
+	jitter_free(ms->jb);
+	ms->jb = NULL;
 	ev.duration_ms = (int64_t)wav_samples(ms->rec) * 1000 / ms->rate;
 	if (wav_close(ms->rec) < 0)
 		ev.reason = MEDIA_REC_ERROR;
@@ -120,7 +133,7 @@ media_rec_end(struct media_session *ms, enum media_record_end reason, bool quiet
 }
 
 static void
-media_rec_write(struct media_session *ms, const int16_t *pcm, size_t n)
+media_rec_write(struct media_worker *w, struct media_session *ms, const int16_t *pcm, size_t n)
 {
 	size_t room = ms->rec_max - wav_samples(ms->rec), i;
 	uint64_t sum = 0;
@@ -128,7 +141,7 @@ media_rec_write(struct media_session *ms, const int16_t *pcm, size_t n)
 	if (n > room)
 		n = room;
 	if (wav_write(ms->rec, pcm, n) < 0) {
-		media_rec_end(ms, MEDIA_REC_ERROR, false);
+		media_rec_end(w, ms, MEDIA_REC_ERROR, false);
 		return;
 	}
 	for (i = 0; i < n; i++)
@@ -138,45 +151,42 @@ media_rec_write(struct media_session *ms, const int16_t *pcm, size_t n)
 	else
 		ms->rec_silence_run = 0;
 	if (wav_samples(ms->rec) >= ms->rec_max)
-		media_rec_end(ms, MEDIA_REC_MAX, false);
+		media_rec_end(w, ms, MEDIA_REC_MAX, false);
 	else if (ms->rec_silence_limit && ms->rec_silence_run >= ms->rec_silence_limit)
-		media_rec_end(ms, MEDIA_REC_SILENCE, false);
+		media_rec_end(w, ms, MEDIA_REC_SILENCE, false);
 }
 
-/* One audio packet into the recording: a gap of up to a second in the timestamps is
- * filled by concealment so the file keeps real time; a late packet is dropped (there is no
- * jitter buffer on this path yet). */
+/* Hands what the jitter buffer can order (or declares lost) to the recording. */
 static void
-media_rec_packet(struct media_worker *w, struct media_session *ms, const struct rtp_hdr *h)
+media_rec_drain(struct media_worker *w, struct media_session *ms, bool flush)
 {
-	int n = codec_decode(ms->codec, h->payload, h->payload_len, w->pcm, CODEC_MAX_FRAME);
+	const uint8_t *p;
+	size_t len;
+	enum jitter_out o;
 
-	if (n <= 0) {
-		ms->dropped_invalid++;
-		return;
-	}
-	if (ms->rec_have_ts) {
-		int32_t d = (int32_t)(h->ts - ms->rec_next_ts);
+	while (ms->rec != NULL && (o = jitter_get(ms->jb, flush, &p, &len)) != JITTER_NONE) {
+		int n;
 
-		if (d < 0)
-			return;
-		if (d > 0 && d <= ms->clock) {
-			int16_t fill[CODEC_MAX_RATE / 1000 * MEDIA_TICK_MS];
-			int64_t gap = (int64_t)d * ms->rate / ms->clock;
-
-			while (gap >= ms->frame && ms->rec != NULL) {
-				codec_conceal(ms->codec, fill, ms->frame);
-				media_rec_write(ms, fill, (size_t)ms->frame);
-				gap -= ms->frame;
+		if (o == JITTER_PACKET) {
+			n = codec_decode(ms->codec, p, len, w->pcm, CODEC_MAX_FRAME);
+			if (n <= 0) {	/* undecodable: stands in as a lost frame */
+				ms->dropped_invalid++;
+				n = codec_conceal(ms->codec, w->pcm, ms->frame);
 			}
-			if (ms->rec == NULL)
-				return;
-		}
+		} else
+			n = codec_conceal(ms->codec, w->pcm, ms->frame);
+		jitter_advance(ms->jb, (uint32_t)((int64_t)n * ms->clock / ms->rate));
+		media_rec_write(w, ms, w->pcm, (size_t)n);
 	}
-	ms->rec_have_ts = true;
-	ms->rec_next_ts = h->ts + (uint32_t)((int64_t)n * ms->clock / ms->rate);
+}
+
+static void
+media_rec_packet(struct media_worker *w, struct media_session *ms, const struct rtp_hdr *h,
+    uint32_t arrival)
+{
 	ms->rec_last_pkt_ms = w->now_ms;
-	media_rec_write(ms, w->pcm, (size_t)n);
+	if (jitter_put(ms->jb, h->ts, h->payload, h->payload_len, arrival) == 0)
+		media_rec_drain(w, ms, false);
 }
 
 static void
@@ -184,6 +194,7 @@ media_rx_rtp(struct media_worker *w, struct media_session *ms, int len,
     const struct sockaddr *src, socklen_t slen)
 {
 	struct rtp_hdr h;
+	uint32_t arrival;
 	char digit;
 
 	if (ms->srtp != NULL && (len < RTP_HDR_LEN ||
@@ -199,11 +210,12 @@ media_rx_rtp(struct media_worker *w, struct media_session *ms, int len,
 	if (!rtp_latch_check(&ms->rtp_peer, src, slen))
 		return;
 	ms->send_ok = true;
-	rtp_rx_update(&ms->rx, &h, (uint32_t)(w->mono_us * ms->clock / 1000000));
+	arrival = (uint32_t)(w->mono_us * ms->clock / 1000000);
+	rtp_rx_update(&ms->rx, &h, arrival);
 	ms->last_rx_ms = w->now_ms;
 	if (h.pt == ms->wneg.pt) {
 		if (ms->rec != NULL)
-			media_rec_packet(w, ms, &h);
+			media_rec_packet(w, ms, &h, arrival);
 		return;
 	}
 	digit = dtmf_rx_packet(&ms->drx, h.ts, h.payload, h.payload_len);
@@ -212,7 +224,7 @@ media_rx_rtp(struct media_worker *w, struct media_session *ms, int len,
 
 		media_post_event(ms, &ev);
 		if (digit == '#' && ms->rec != NULL)
-			media_rec_end(ms, MEDIA_REC_DIGIT, false);
+			media_rec_end(w, ms, MEDIA_REC_DIGIT, false);
 	}
 }
 
@@ -370,7 +382,7 @@ media_session_tick(struct media_worker *w, struct media_session *ms)
 	}
 	if (ms->rec != NULL && ms->rec_silence_ms > 0 &&
 	    w->now_ms - ms->rec_last_pkt_ms >= ms->rec_silence_ms)
-		media_rec_end(ms, MEDIA_REC_SILENCE, false);
+		media_rec_end(w, ms, MEDIA_REC_SILENCE, false);
 	if (w->now_ms >= ms->next_rtcp_ms) {
 		ms->next_rtcp_ms = w->now_ms + RTCP_INTERVAL_MS;
 		media_send_rtcp(w, ms);
@@ -431,7 +443,7 @@ media_worker_destroy(struct media_worker *w, struct media_session *ms, bool quie
 	int i;
 
 	media_publish(ms);
-	media_rec_end(ms, MEDIA_REC_STOPPED, quiet);
+	media_rec_end(w, ms, MEDIA_REC_STOPPED, quiet);
 	free(ms->play);
 	ms->play = NULL;
 	for (i = 0; i < 2; i++) {
@@ -491,7 +503,7 @@ static void
 media_record(struct media_worker *w, struct media_session *ms, char *path, int max_ms,
     int silence_ms)
 {
-	media_rec_end(ms, MEDIA_REC_STOPPED, false);
+	media_rec_end(w, ms, MEDIA_REC_STOPPED, false);
 	ms->rec_path = path;
 	ms->rec = wav_create(path, ms->rate);
 	if (ms->rec == NULL) {
@@ -504,20 +516,20 @@ media_record(struct media_worker *w, struct media_session *ms, char *path, int m
 		ms->rec_path = NULL;
 		return;
 	}
+	ms->jb = jitter_new(ms->clock, ms->clock / (1000 / MEDIA_TICK_MS));
 	ms->rec_max = (size_t)((int64_t)max_ms * ms->rate / 1000);
 	ms->rec_silence_ms = silence_ms;
 	ms->rec_silence_limit = (size_t)((int64_t)silence_ms * ms->rate / 1000);
 	ms->rec_silence_run = 0;
-	ms->rec_have_ts = false;
 	ms->rec_last_pkt_ms = w->now_ms;
 }
 
 static void
-media_update(struct media_session *ms, struct media_msg *m)
+media_update(struct media_worker *w, struct media_session *ms, struct media_msg *m)
 {
 	if (m->codec != NULL) {
 		media_play_end(ms, 1);
-		media_rec_end(ms, MEDIA_REC_STOPPED, false);
+		media_rec_end(w, ms, MEDIA_REC_STOPPED, false);
 		codec_free(ms->codec);
 		ms->codec = m->codec;
 		m->codec = NULL;
@@ -548,7 +560,7 @@ media_worker_msg(struct media_worker *w, struct media_msg *m)
 		media_post_gone(ms);
 		break;
 	case MEDIA_MSG_UPDATE:
-		media_update(ms, m);
+		media_update(w, ms, m);
 		break;
 	case MEDIA_MSG_PLAY:
 		media_play(ms, m->path);
@@ -564,7 +576,7 @@ media_worker_msg(struct media_worker *w, struct media_msg *m)
 		m->path = NULL;
 		break;
 	case MEDIA_MSG_RECORD_STOP:
-		media_rec_end(ms, MEDIA_REC_STOPPED, false);
+		media_rec_end(w, ms, MEDIA_REC_STOPPED, false);
 		break;
 	case MEDIA_MSG_DTMF:
 		dtmf_tx_start(&ms->dtx, m->digit, ms->ts, ms->clock, DTMF_DEFAULT_MS);
