@@ -20,6 +20,8 @@ struct codec_ctx {
 	int16_t			 last[CODEC_MAX_RATE / 1000 * CODEC_FRAME_MS];
 	int			 last_n;
 	int			 fade;		/* /16: 16 = full, 0 = silent */
+	uint8_t			*silence;	/* cached payload of digital silence */
+	int			 silence_len;
 };
 
 /* G.711 decoding: the ITU-T G.711 expansions, computed once by the formula (mu-law:
@@ -227,6 +229,7 @@ codec_free(struct codec_ctx *x)
 		opus_encoder_destroy(x->opus_enc);
 	if (x->opus_dec != NULL)
 		opus_decoder_destroy(x->opus_dec);
+	free(x->silence);
 	free(x);
 }
 
@@ -257,6 +260,29 @@ codec_encode(struct codec_ctx *x, const int16_t *pcm, uint8_t *out, size_t max)
 	default:
 		return -1;
 	}
+}
+
+int
+codec_silence(struct codec_ctx *x, uint8_t *out, size_t max)
+{
+	if (x->silence == NULL) {
+		int16_t zero[CODEC_MAX_RATE / 1000 * CODEC_FRAME_MS] = { 0 };
+		uint8_t buf[CODEC_MAX_PAYLOAD];
+		int i, n = -1;
+
+		/* A few frames first, so the encoder has settled on silence. */
+		for (i = 0; i < 3; i++)
+			n = codec_encode(x, zero, buf, sizeof buf);
+		if (n <= 0)
+			return -1;
+		x->silence = xmalloc((size_t)n);
+		memcpy(x->silence, buf, (size_t)n);
+		x->silence_len = n;
+	}
+	if ((size_t)x->silence_len > max)
+		return -1;
+	memcpy(out, x->silence, (size_t)x->silence_len);
+	return x->silence_len;
 }
 
 static void

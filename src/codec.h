@@ -29,6 +29,9 @@ int	 codec_frame_samples(enum codec);	/* 20 ms of PCM */
 /* One 20 ms frame (codec_frame_samples() samples) in, the payload out; returns its
  * length or -1. */
 int	 codec_encode(struct codec_ctx *, const int16_t *pcm, uint8_t *out, size_t max);
+/* A 20 ms payload of silence, the same bytes every time (encoded once: sending silence
+ * costs no encoding, which matters for Opus). Returns its length or -1. */
+int	 codec_silence(struct codec_ctx *, uint8_t *out, size_t max);
 /* One payload in, PCM out (at most max samples); returns the sample count or -1. */
 int	 codec_decode(struct codec_ctx *, const uint8_t *in, size_t len, int16_t *pcm,
 	    size_t max);

@@ -342,18 +342,10 @@ media_send_frame(struct media_worker *w, struct media_session *ms)
 	pcm = media_next_frame(w, ms);
 	if (!sending)
 		goto next;
-	if (pcm == NULL && (ms->wneg.codec == CODEC_PCMU || ms->wneg.codec == CODEC_PCMA)) {
-		plen = ms->frame;
-		memset(pay, ms->wneg.codec == CODEC_PCMU ? 0xff : 0xd5, (size_t)plen);
-	} else {
-		if (pcm == NULL) {
-			memset(w->pcm, 0, (size_t)ms->frame * sizeof *w->pcm);
-			pcm = w->pcm;
-		}
-		plen = codec_encode(ms->codec, pcm, pay, CODEC_MAX_PAYLOAD);
-		if (plen <= 0)
-			goto next;
-	}
+	plen = pcm == NULL ? codec_silence(ms->codec, pay, CODEC_MAX_PAYLOAD) :
+	    codec_encode(ms->codec, pcm, pay, CODEC_MAX_PAYLOAD);
+	if (plen <= 0)
+		goto next;
 	rtp_write_hdr(w->buf, !ms->first_sent, (uint8_t)ms->wneg.pt, ms->seq++, ms->ts,
 	    ms->tx.ssrc);
 	ms->first_sent = true;

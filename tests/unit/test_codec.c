@@ -89,6 +89,25 @@ test_tone(enum codec c, const char *name)
 
 		is_int(m, n, "%s: concealment fills a frame", name);
 	}
+	{
+		uint8_t s1[CODEC_MAX_PAYLOAD], s2[CODEC_MAX_PAYLOAD];
+		int l1 = codec_silence(x, s1, sizeof s1), l2 = codec_silence(x, s2, sizeof s2), m;
+		struct codec_ctx *d = codec_new(c);
+		double peak = 0;
+
+		ok(l1 > 0 && l1 == l2 && memcmp(s1, s2, (size_t)l1) == 0,
+		    "%s: the silence payload is constant (%d bytes)", name, l1);
+		for (f = 0; f < 10; f++) {
+			int k;
+
+			m = codec_decode(d, s1, (size_t)l1, out, sizeof out / sizeof out[0]);
+			for (k = 0; k < m; k++)
+				if (abs(out[k]) > peak)
+					peak = abs(out[k]);
+		}
+		ok(peak < 64, "%s: it decodes to silence (peak %.0f)", name, peak);
+		codec_free(d);
+	}
 	free(all);
 	codec_free(x);
 }
