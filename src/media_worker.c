@@ -232,16 +232,26 @@ static void
 media_rx_rtcp(struct media_worker *w, struct media_session *ms, int len,
     const struct sockaddr *src, socklen_t slen)
 {
+	struct rtp_rx rx;
+	struct rtcp_remote remote;
+
 	if (ms->srtp != NULL && srtp_sess_unprotect_rtcp(ms->srtp, w->buf, &len) < 0) {
 		ms->srtp_failed++;
 		return;
 	}
-	if (rtcp_parse(w->buf, (size_t)len, ms->tx.ssrc, &ms->rx, &ms->remote, w->now_us) < 0) {
+	rx = ms->rx;
+	remote = ms->remote;
+	/* Read into copies: only a well-formed packet from the peer's address counts. */
+	if (rtcp_parse(w->buf, (size_t)len, ms->tx.ssrc, &rx, &remote, w->now_us) < 0) {
 		ms->dropped_invalid++;
 		return;
 	}
 	if (!rtp_latch_check(ms->wneg.rtcp_mux ? &ms->rtp_peer : &ms->rtcp_peer, src, slen))
 		return;
+	ms->rx.lsr = rx.lsr;
+	ms->rx.lsr_arrival_us = rx.lsr_arrival_us;
+	ms->remote = remote;
+	media_publish(ms);	/* the peer's view of our stream is news for the metrics */
 }
 
 void
@@ -411,7 +421,7 @@ media_worker_add(struct media_worker *w, struct media_session *ms)
 	media_apply_neg(ms, &ms->wneg);
 	ms->tx.clock = ms->clock;
 	ms->last_rx_ms = w->now_ms;
-	ms->next_rtcp_ms = w->now_ms + RTCP_INTERVAL_MS;
+	ms->next_rtcp_ms = w->now_ms + RTCP_INTERVAL_MS / 2;	/* RFC 3550 6.2: half at first */
 	for (i = 0; i < 2; i++) {
 		ms->sock[i].ms = ms;
 		ms->sock[i].idx = i;

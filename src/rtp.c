@@ -108,6 +108,8 @@ rtp_rx_update(struct rtp_rx *s, const struct rtp_hdr *h, uint32_t arrival)
 	}
 	udelta = (uint16_t)(h->seq - s->max_seq);
 	if (s->probation) {
+		s->transit = arrival - h->ts;
+		s->transit_set = true;
 		if (h->seq == (uint16_t)(s->max_seq + 1)) {
 			s->probation--;
 			s->max_seq = h->seq;
@@ -142,13 +144,14 @@ counted_one:
 	s->received++;
 	s->octets += h->payload_len;
 	transit = arrival - h->ts;
-	if (s->received > 1) {
+	if (s->transit_set) {
 		d = (int32_t)(transit - s->transit);
 		if (d < 0)
 			d = -d;
 		s->jitter += (uint32_t)d - ((s->jitter + 8) >> 4);
 	}
 	s->transit = transit;
+	s->transit_set = true;
 	return true;
 }
 

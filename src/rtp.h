@@ -49,6 +49,7 @@ struct rtp_rx {
 	uint32_t	 expected_prior;
 	uint32_t	 received_prior;
 	uint32_t	 transit;
+	bool		 transit_set;
 	uint32_t	 jitter;	/* in timestamp units, scaled by 16 (A.8) */
 	uint64_t	 octets;
 	/* From the last SR the peer sent: for LSR/DLSR in our reports. */

@@ -13,6 +13,7 @@
 #include "codec.h"
 #include "dtmf.h"
 #include "loop.h"
+#include "rtcp.h"
 #include "media.h"
 #include "rtp.h"
 #include "sdp.h"
@@ -48,6 +49,11 @@ struct peer {
 	int16_t		*heard;
 	size_t		 heard_n, heard_max;
 	int		 te_packets, te_ends, te_event;
+	struct rtp_rx	 prx;			/* our statistics of the engine's stream */
+	int		 sr_seen;
+	uint32_t	 sr_packets;		/* the engine's SR: packets it says it sent */
+	int		 rx_at_sr;		/* what we had received when it came */
+	bool		 answer_rtcp;		/* reply to an SR with an RR */
 	/* the session's events */
 	struct media_session *ms;
 	bool		 rec_done, play_done, timeout;
@@ -191,8 +197,28 @@ peer_rx(struct peer *p)
 
 		if (len < 0)
 			break;
-		if (len >= 2 && b[1] >= 200 && b[1] <= 204)
-			continue;	/* RTCP (muxed) */
+		if (len >= 2 && b[1] >= 200 && b[1] <= 204) {	/* RTCP (muxed) */
+			struct rtcp_remote rem;
+			int64_t now = loop_now_ms() * 1000;
+
+			if (p->srtp != NULL || b[1] != 200)
+				continue;
+			memset(&rem, 0, sizeof rem);
+			if (rtcp_parse(b, (size_t)len, p->ssrc, &p->prx, &rem, now) < 0)
+				continue;
+			p->sr_seen++;
+			p->sr_packets = (uint32_t)b[20] << 24 | (uint32_t)b[21] << 16 |
+			    (uint32_t)b[22] << 8 | b[23];
+			p->rx_at_sr = p->rx_packets;
+			if (p->answer_rtcp) {
+				struct rtcp_tx tx = { .ssrc = p->ssrc };
+				uint8_t rr[256];
+				size_t n = rtcp_build(rr, sizeof rr, &tx, &p->prx, "peer", now);
+
+				sendto(p->fd, rr, n, 0, (struct sockaddr *)&p->to, sizeof p->to);
+			}
+			continue;
+		}
 		if (p->srtp != NULL && srtp_sess_unprotect(p->srtp, b, &len) < 0) {
 			p->rx_auth_failed++;
 			continue;
@@ -200,6 +226,7 @@ peer_rx(struct peer *p)
 		if (rtp_parse(b, (size_t)len, &h) < 0)
 			continue;
 		p->rx_packets++;
+		rtp_rx_update(&p->prx, &h, (uint32_t)(loop_mono_ms() * 8));
 		if (src.sin_port == p->to.sin_port)
 			p->rx_from_port++;
 		if (h.pt == p->dtmf_pt && h.payload_len >= 4) {
@@ -623,6 +650,41 @@ out:
 	peer_fini(&p);
 }
 
+/* RTCP: the engine's first SR comes after half the 5 s interval, counts what it sent, and
+ * the RR we answer with reaches its statistics (our loss, jitter and the round trip). */
+static void
+test_rtcp(void)
+{
+	struct trunk t = mk_trunk(SRTP_OFF);
+	struct media_stats st;
+	struct peer p;
+	char *offer, *answer = NULL;
+
+	peer_init(&p, CODEC_PCMU, 0);
+	offer = offer_for(&p, "PCMU", 8000, "", "RTP/AVP");
+	is_int(start_session(&p, offer, &t, &answer), 0, "rtcp: session answered");
+	if (p.ms == NULL)
+		goto out;
+	p.frames = 1000;
+	p.answer_rtcp = true;
+	peer_run(&p, 0, 3200);
+	is_int(p.sr_seen, 1, "rtcp: one SR in the first 3.2 s (at 2.5 s)");
+	ok(p.sr_packets > 100 && abs((int)p.sr_packets - p.rx_at_sr) <= 3,
+	    "rtcp: the SR counts %u packets sent, we had %d", p.sr_packets, p.rx_at_sr);
+	peer_run(&p, 0, 100);
+	media_session_stats(p.ms, &st);
+	ok(st.peer_report, "rtcp: our RR reached the session's figures");
+	is_int(st.peer_lost, 0, "rtcp: the peer reports no loss");
+	ok(st.rtt_ms >= 0 && st.rtt_ms < 100, "rtcp: round trip %d ms on loopback", st.rtt_ms);
+	ok(st.rx_packets >= 120 && st.rx_lost == 0, "rtcp: %llu packets received, none lost",
+	    (unsigned long long)st.rx_packets);
+	ok(st.rx_jitter_ms < 20, "rtcp: jitter %u ms", st.rx_jitter_ms);
+out:
+	free(offer);
+	free(answer);
+	peer_fini(&p);
+}
+
 int
 main(void)
 {
@@ -643,6 +705,7 @@ main(void)
 	test_hash_ends_recording();
 	test_srtp();
 	test_play_dtmf_hold();
+	test_rtcp();
 
 	media_fini();
 	loop_free();

@@ -75,9 +75,12 @@ test_stats(void)
 
 	memset(&rx, 0, sizeof rx);
 	/* 100 packets from seq 65500 (wraps), every 10th lost, perfect timing. */
-	for (i = 0, s = 65500; i < 100; i++, s++)
+	for (i = 0, s = 65500; i < 100; i++, s++) {
 		if (i % 10 != 5)
 			feed(&rx, s, (uint32_t)i * 160, 1000 + (uint32_t)i * 160);
+		if (i == 3)
+			is_int(rtp_rx_jitter(&rx), 0, "no jitter right after the probation");
+	}
 	is_int(rx.cycles, 65536, "sequence wrap counted as a cycle");
 	is_int(rtp_rx_expected(&rx), 100, "expected 100");
 	is_int(rtp_rx_lost(&rx), 10, "10 lost");
