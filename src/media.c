@@ -335,6 +335,7 @@ media_fini(void)
 static void
 media_local_addr(const struct config *cfg, const struct sdp_desc *d, char *out, size_t max)
 {
+	/* d: the peer's address, family and port (only those fields are read). */
 	struct sockaddr_storage ss, local;
 	socklen_t len = sizeof local;
 	int fd;
@@ -394,6 +395,54 @@ media_pick_worker(void)
 	return best;
 }
 
+static void
+media_start(struct media_session *ms)
+{
+	ms->wneg = ms->neg;
+	ms->timeout_ms = MEDIA_RTP_TIMEOUT_MS;
+	ms->stats.local_port = ms->port;
+	ms->stats.codec = ms->neg.codec;
+	ms->stats.srtp = ms->neg.srtp;
+	ms->stats.rtt_ms = -1;
+	ms->w = media_pick_worker();
+	atomic_fetch_add(&ms->w->load, 1);
+	media_msg_post(ms->w, media_msg_new(ms, MEDIA_MSG_ADD));
+}
+
+/* Closes what a session holds before it reached a worker, and frees it. */
+static void
+media_discard(struct media_session *ms)
+{
+	codec_free(ms->codec);
+	srtp_sess_free(ms->srtp);
+	if (ms->fd[0] >= 0)
+		close(ms->fd[0]);
+	if (ms->fd[1] >= 0)
+		close(ms->fd[1]);
+	media_session_release(ms);
+}
+
+static struct media_session *
+media_session_alloc(const struct config *cfg, const struct sdp_desc *peer, media_event_cb *cb,
+    void *arg)
+{
+	struct media_session *ms = xcalloc(1, sizeof *ms);
+
+	pthread_mutex_init(&ms->stats_mu, NULL);
+	ms->fd[0] = ms->fd[1] = -1;
+	ms->cb = cb;
+	ms->arg = arg;
+	media_local_addr(cfg, peer, ms->local_addr, sizeof ms->local_addr);
+	media_random(ms->key, sizeof ms->key);
+	media_random(&ms->tx.ssrc, sizeof ms->tx.ssrc);
+	media_random(&ms->seq, sizeof ms->seq);
+	media_random(&ms->ts, sizeof ms->ts);
+	media_random(&ms->sess_id, sizeof ms->sess_id);
+	ms->sess_id >>= 2;	/* keeps o= within what strict parsers take (63 bits) */
+	ms->sess_ver = 1;
+	return ms;
+}
+
 struct media_session *
 media_session_new(const struct config *cfg, const struct trunk *t, const char *offer,
     size_t offer_len, char **answer, int *sip_status, media_event_cb *cb, void *arg)
@@ -412,19 +461,7 @@ media_session_new(const struct config *cfg, const struct trunk *t, const char *o
 		*sip_status = r;
 		return NULL;
 	}
-	ms = xcalloc(1, sizeof *ms);
-	pthread_mutex_init(&ms->stats_mu, NULL);
-	ms->fd[0] = ms->fd[1] = -1;
-	ms->cb = cb;
-	ms->arg = arg;
-	media_local_addr(cfg, &d, ms->local_addr, sizeof ms->local_addr);
-	media_random(ms->key, sizeof ms->key);
-	media_random(&ms->tx.ssrc, sizeof ms->tx.ssrc);
-	media_random(&ms->seq, sizeof ms->seq);
-	media_random(&ms->ts, sizeof ms->ts);
-	media_random(&ms->sess_id, sizeof ms->sess_id);
-	ms->sess_id >>= 2;	/* keeps o= within what strict parsers take (63 bits) */
-	ms->sess_ver = 1;
+	ms = media_session_alloc(cfg, &d, cb, arg);
 	if (rtp_open_pair(d.family, cfg->general.rtp_port_min, cfg->general.rtp_port_max,
 	    ms->fd, &ms->port) < 0) {
 		log_warn("media: no RTP port pair free in %d-%d: %s", cfg->general.rtp_port_min,
@@ -444,27 +481,74 @@ media_session_new(const struct config *cfg, const struct trunk *t, const char *o
 		*sip_status = 500;
 		goto fail;
 	}
-	ms->wneg = ms->neg;
-	ms->timeout_ms = MEDIA_RTP_TIMEOUT_MS;
-	ms->stats.local_port = ms->port;
-	ms->stats.codec = ms->neg.codec;
-	ms->stats.srtp = ms->neg.srtp;
-	ms->stats.rtt_ms = -1;
-	ms->w = media_pick_worker();
-	atomic_fetch_add(&ms->w->load, 1);
-	media_msg_post(ms->w, media_msg_new(ms, MEDIA_MSG_ADD));
+	media_start(ms);
 	return ms;
 fail:
 	free(*answer);
 	*answer = NULL;
-	codec_free(ms->codec);
-	srtp_sess_free(ms->srtp);
-	if (ms->fd[0] >= 0)
-		close(ms->fd[0]);
-	if (ms->fd[1] >= 0)
-		close(ms->fd[1]);
-	media_session_release(ms);
+	media_discard(ms);
 	return NULL;
+}
+
+struct media_session *
+media_session_offer(const struct config *cfg, const struct trunk *t, const char *peer_addr,
+    char **offer, int *sip_status, media_event_cb *cb, void *arg)
+{
+	struct media_session *ms;
+	struct sdp_local l;
+	struct sdp_desc d;
+
+	*offer = NULL;
+	if (media_nworkers == 0) {
+		*sip_status = 503;
+		return NULL;
+	}
+	memset(&d, 0, sizeof d);
+	d.family = peer_addr != NULL && strchr(peer_addr, ':') != NULL ? AF_INET6 : AF_INET;
+	snprintf(d.addr, sizeof d.addr, "%s", peer_addr != NULL ? peer_addr :
+	    d.family == AF_INET6 ? "::1" : "127.0.0.1");
+	ms = media_session_alloc(cfg, &d, cb, arg);
+	if (rtp_open_pair(d.family, cfg->general.rtp_port_min, cfg->general.rtp_port_max,
+	    ms->fd, &ms->port) < 0) {
+		log_warn("media: no RTP port pair free in %d-%d: %s", cfg->general.rtp_port_min,
+		    cfg->general.rtp_port_max, strerror(errno));
+		*sip_status = 503;
+		media_discard(ms);
+		return NULL;
+	}
+	l = (struct sdp_local){ ms->local_addr, ms->port, ms->sess_id, ms->sess_ver, ms->key,
+	    SDP_SENDRECV };
+	if ((*offer = sdp_offer(t, &l)) == NULL) {
+		*sip_status = 500;
+		media_discard(ms);
+		return NULL;
+	}
+	return ms;
+}
+
+int
+media_session_answer(struct media_session *ms, const struct trunk *t, const char *answer,
+    size_t len)
+{
+	struct sdp_local l = { ms->local_addr, ms->port, ms->sess_id, ms->sess_ver, ms->key,
+	    SDP_SENDRECV };
+	struct sdp_neg neg;
+	int r;
+
+	if (ms->w != NULL || ms->freed)
+		return 400;
+	if ((r = sdp_accept(t, &l, answer, len, &neg)) != 0)
+		return r;
+	ms->neg = neg;
+	ms->codec = codec_new(neg.codec);
+	if (ms->codec == NULL || (neg.srtp &&
+	    (ms->srtp = srtp_sess_new(&neg.local, &neg.remote)) == NULL)) {
+		codec_free(ms->codec);
+		ms->codec = NULL;
+		return 500;
+	}
+	media_start(ms);
+	return 0;
 }
 
 int
@@ -478,6 +562,8 @@ media_session_update(struct media_session *ms, const struct trunk *t, const char
 	int r;
 
 	*answer = NULL;
+	if (ms->w == NULL)
+		return 400;
 	if ((r = sdp_answer(t, offer, offer_len, &l, &neg, answer)) != 0)
 		return r;
 	/* Our SRTP contexts hold state (rollover counters, replay windows): keep them unless
@@ -509,8 +595,11 @@ static int
 media_simple(struct media_session *ms, enum media_msg_type type, const char *path, int a,
     int b)
 {
-	struct media_msg *m = media_msg_new(ms, type);
+	struct media_msg *m;
 
+	if (ms->w == NULL)
+		return -1;	/* an offer not answered yet */
+	m = media_msg_new(ms, type);
 	if (path != NULL)
 		m->path = xstrdup(path);
 	m->a = a;
@@ -556,7 +645,7 @@ media_session_send_dtmf(struct media_session *ms, char digit)
 {
 	struct media_msg *m;
 
-	if (ms->neg.dtmf_pt < 0 || dtmf_event_of(digit) < 0)
+	if (ms->w == NULL || ms->neg.dtmf_pt < 0 || dtmf_event_of(digit) < 0)
 		return -1;
 	m = media_msg_new(ms, MEDIA_MSG_DTMF);
 	m->digit = digit;
@@ -575,6 +664,10 @@ media_session_free(struct media_session *ms)
 {
 	if (ms == NULL || ms->freed)
 		return;
+	if (ms->w == NULL) {	/* never reached a worker */
+		media_discard(ms);
+		return;
+	}
 	ms->freed = true;
 	atomic_fetch_sub(&ms->w->load, 1);
 	media_msg_post(ms->w, media_msg_new(ms, MEDIA_MSG_DEL));

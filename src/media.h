@@ -91,13 +91,26 @@ void	 media_fini(void);
 struct media_session *media_session_new(const struct config *, const struct trunk *,
 	    const char *offer, size_t offer_len, char **answer, int *sip_status,
 	    media_event_cb *cb, void *arg);
+/* Outbound calls: writes our offer (the trunk's codecs, SDES keys unless srtp is off) and
+ * returns a session that waits for the answer; peer_addr (numeric, may be NULL) picks the
+ * address family and the local address that routes to the carrier. NULL and *sip_status
+ * 503/500 on failure. Until media_session_answer() succeeds nothing is sent or received
+ * and play/record/DTMF are refused; media_session_free() may be called at any time. */
+struct media_session *media_session_offer(const struct config *, const struct trunk *,
+	    const char *peer_addr, char **offer, int *sip_status, media_event_cb *cb,
+	    void *arg);
+/* The answer to that offer: 0 and the media starts, or 488/400 (the session stays
+ * unanswered; the caller hangs up). */
+int	 media_session_answer(struct media_session *, const struct trunk *, const char *answer,
+	    size_t answer_len);
 /* A re-INVITE's offer (hold, resume, a new address): same port and our same key, the new
  * direction and peer. Returns 0 and *answer, or the SIP status (the session is unchanged). */
 int	 media_session_update(struct media_session *, const struct trunk *,
 	    const char *offer, size_t offer_len, char **answer);
 
 /* Plays a WAV prompt (16-bit PCM or G.711, any rate; converted to the codec's rate),
- * replacing whatever plays. MEDIA_EV_PLAY_DONE when it ends. */
+ * replacing whatever plays. MEDIA_EV_PLAY_DONE when it ends. These return -1 only for a
+ * session not answered yet or bad arguments. */
 int	 media_session_play(struct media_session *, const char *wav_path);
 /* A MEDIA_BEEP_MS tone at MEDIA_BEEP_HZ (as before a voicemail recording); PLAY_DONE too. */
 int	 media_session_beep(struct media_session *);

@@ -685,6 +685,71 @@ out:
 	peer_fini(&p);
 }
 
+/* Outbound: our offer, the carrier's answer (written by sdp_answer() for a PCMA-first
+ * trunk, pointing at the test's socket), then a tone recorded through the answered
+ * session; before the answer, nothing can be played. */
+static void
+test_outbound(void)
+{
+	struct trunk ours = mk_trunk(SRTP_OPTIONAL), theirs;
+	unsigned char key[SDP_KEY_LEN];
+	struct sdp_neg n;
+	struct peer p;
+	struct media_session *ms;
+	char *offer = NULL, *answer = NULL, path[128];
+	int status = 0;
+
+	memset(key, 0x33, sizeof key);
+	peer_init(&p, CODEC_PCMA, 8);
+	memset(&theirs, 0, sizeof theirs);
+	theirs.id = "carrier";
+	theirs.codecs[0] = CODEC_PCMA;
+	theirs.n_codecs = 1;
+	theirs.srtp = SRTP_OFF;
+
+	ms = media_session_offer(&cfg, &ours, "127.0.0.1", &offer, &status, on_event, &p);
+	ok(ms != NULL && offer != NULL, "outbound: offer written");
+	if (ms == NULL)
+		goto out;
+	ok(strstr(offer, "m=audio ") != NULL && strstr(offer, "a=crypto:1 ") != NULL,
+	    "outbound: offer has audio and SDES (srtp optional)");
+	is_int(media_session_play(ms, "/dev/null"), -1, "outbound: nothing plays before the answer");
+	{
+		struct sdp_local l = { "127.0.0.1", p.port, 9, 1, key, SDP_SENDRECV };
+
+		is_int(sdp_answer(&theirs, offer, strlen(offer), &l, &n, &answer), 0,
+		    "outbound: the carrier side answers our offer");
+	}
+	is_int(media_session_answer(ms, &ours, "v=0\r\n", 5), 400,
+	    "outbound: a garbage answer is refused");
+	is_int(media_session_answer(ms, &ours, answer, strlen(answer)), 0,
+	    "outbound: answer accepted");
+	is_int(media_session_neg(ms)->codec, CODEC_PCMA, "outbound: PCMA, the carrier's choice");
+	ok(!media_session_neg(ms)->srtp, "outbound: plain RTP (the carrier has srtp off)");
+	p.ms = ms;
+	p.to.sin_family = AF_INET;
+	p.to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	p.to.sin_port = htons((uint16_t)media_session_port(ms));
+	snprintf(path, sizeof path, "%s/outbound.wav", tmpdir);
+	media_session_record(ms, path, 500, 0);
+	p.frames = 40;
+	peer_run(&p, 1, 4000);
+	ok(p.rec_done && p.rec_reason == MEDIA_REC_MAX, "outbound: recording done");
+	check_recording("outbound", path, 8000, 1000, 500, 0);
+	ok(p.rx_packets > 10, "outbound: the engine sends to the answered address");
+
+	/* An offer abandoned before any answer (CANCEL): freed at once. */
+	free(offer);
+	offer = NULL;
+	ms = media_session_offer(&cfg, &ours, NULL, &offer, &status, on_event, &p);
+	ok(ms != NULL, "outbound: a second offer");
+	media_session_free(ms);
+out:
+	free(offer);
+	free(answer);
+	peer_fini(&p);
+}
+
 int
 main(void)
 {
@@ -706,6 +771,7 @@ main(void)
 	test_srtp();
 	test_play_dtmf_hold();
 	test_rtcp();
+	test_outbound();
 
 	media_fini();
 	loop_free();
