@@ -27,6 +27,8 @@ struct media_evmsg {
 	bool		 gone;
 };
 
+struct media_counters media_counters;
+
 static struct media_worker *media_workers;
 static int media_nworkers;
 static atomic_bool media_stopping;
@@ -406,6 +408,8 @@ media_start(struct media_session *ms)
 	ms->stats.rtt_ms = -1;
 	ms->w = media_pick_worker();
 	atomic_fetch_add(&ms->w->load, 1);
+	atomic_fetch_add(&media_counters.sessions_started, 1);
+	atomic_fetch_add(&media_counters.sessions_active, 1);
 	media_msg_post(ms->w, media_msg_new(ms, MEDIA_MSG_ADD));
 }
 
@@ -671,6 +675,20 @@ media_session_free(struct media_session *ms)
 	ms->freed = true;
 	atomic_fetch_sub(&ms->w->load, 1);
 	media_msg_post(ms->w, media_msg_new(ms, MEDIA_MSG_DEL));
+}
+
+void
+media_totals(struct media_totals *t)
+{
+	t->sessions_started = atomic_load(&media_counters.sessions_started);
+	t->sessions_active = atomic_load(&media_counters.sessions_active);
+	t->rx_packets = atomic_load(&media_counters.rx_packets);
+	t->tx_packets = atomic_load(&media_counters.tx_packets);
+	t->rx_lost = atomic_load(&media_counters.rx_lost);
+	t->dropped_foreign = atomic_load(&media_counters.dropped_foreign);
+	t->dropped_invalid = atomic_load(&media_counters.dropped_invalid);
+	t->srtp_failed = atomic_load(&media_counters.srtp_failed);
+	t->rtp_timeouts = atomic_load(&media_counters.rtp_timeouts);
 }
 
 const struct sdp_neg *

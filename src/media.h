@@ -77,6 +77,18 @@ struct media_stats {
 	bool		 latched;
 };
 
+/* Totals over every session since media_init(), for the metrics exposition: counters
+ * move when sessions publish their figures (every RTCP interval, at a recording's end and
+ * at the session's end), so they lag by up to 5 s. */
+struct media_totals {
+	uint64_t	 sessions_started, sessions_active;
+	uint64_t	 rx_packets, tx_packets, rx_lost;
+	uint64_t	 dropped_foreign, dropped_invalid, srtp_failed;
+	uint64_t	 rtp_timeouts;
+};
+
+void	 media_totals(struct media_totals *);
+
 /* workers: 0 = one per online CPU. The control loop (loop_init) must exist. 0 or -1. */
 int	 media_init(int workers);
 /* Stops the workers; sessions still open are closed without further callbacks. */

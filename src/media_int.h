@@ -124,6 +124,15 @@ struct media_session {
 	int64_t		 rec_last_pkt_ms;
 };
 
+/* Totals (media_totals()): workers add what changed since a session last published. */
+struct media_counters {
+	atomic_uint_fast64_t sessions_started, sessions_active;
+	atomic_uint_fast64_t rx_packets, tx_packets, rx_lost;
+	atomic_uint_fast64_t dropped_foreign, dropped_invalid, srtp_failed, rtp_timeouts;
+};
+
+extern struct media_counters media_counters;
+
 /* media.c */
 void	 media_post_event(struct media_session *, const struct media_event *);
 void	 media_post_gone(struct media_session *);

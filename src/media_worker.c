@@ -62,7 +62,7 @@ media_set_peer(struct media_session *ms, const struct sdp_neg *neg, bool keep_la
 static void
 media_publish(struct media_session *ms)
 {
-	struct media_stats s;
+	struct media_stats s, old;
 
 	memset(&s, 0, sizeof s);
 	s.rx_packets = ms->rx.received;
@@ -84,8 +84,17 @@ media_publish(struct media_session *ms)
 	s.latched = ms->rtp_peer.latched;
 	pthread_mutex_lock(&ms->stats_mu);
 	s.local_port = ms->stats.local_port;
+	old = ms->stats;
 	ms->stats = s;
 	pthread_mutex_unlock(&ms->stats_mu);
+	atomic_fetch_add(&media_counters.rx_packets, s.rx_packets - old.rx_packets);
+	atomic_fetch_add(&media_counters.tx_packets, s.tx_packets - old.tx_packets);
+	atomic_fetch_add(&media_counters.dropped_foreign, s.dropped_foreign - old.dropped_foreign);
+	atomic_fetch_add(&media_counters.dropped_invalid, s.dropped_invalid - old.dropped_invalid);
+	atomic_fetch_add(&media_counters.srtp_failed, s.srtp_failed - old.srtp_failed);
+	/* Loss can shrink (a late packet after all); the total only counts growth. */
+	if (s.rx_lost > old.rx_lost)
+		atomic_fetch_add(&media_counters.rx_lost, (uint64_t)(s.rx_lost - old.rx_lost));
 }
 
 static void media_rec_drain(struct media_worker *, struct media_session *, bool);
@@ -380,6 +389,7 @@ media_session_tick(struct media_worker *w, struct media_session *ms)
 		struct media_event ev = { .type = MEDIA_EV_RTP_TIMEOUT };
 
 		ms->timeout_fired = true;
+		atomic_fetch_add(&media_counters.rtp_timeouts, 1);
 		media_post_event(ms, &ev);
 	}
 	if (ms->rec != NULL && ms->rec_silence_ms > 0 &&
@@ -444,8 +454,9 @@ media_worker_destroy(struct media_worker *w, struct media_session *ms, bool quie
 {
 	int i;
 
-	media_publish(ms);
 	media_rec_end(w, ms, MEDIA_REC_STOPPED, quiet);
+	media_publish(ms);
+	atomic_fetch_sub(&media_counters.sessions_active, 1);
 	free(ms->play);
 	ms->play = NULL;
 	for (i = 0; i < 2; i++) {

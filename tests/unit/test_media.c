@@ -772,6 +772,22 @@ main(void)
 	test_play_dtmf_hold();
 	test_rtcp();
 	test_outbound();
+	{
+		struct media_totals tot;
+		struct peer idle;
+
+		peer_init(&idle, CODEC_PCMU, 0);
+		peer_run(&idle, 0, 200);	/* the last sessions' goodbyes */
+		peer_fini(&idle);
+		media_totals(&tot);
+		is_int(tot.sessions_started, 8, "totals: 8 sessions started");
+		is_int(tot.sessions_active, 0, "totals: none left");
+		ok(tot.rx_packets > 400 && tot.tx_packets > 400, "totals: %llu packets in, %llu out",
+		    (unsigned long long)tot.rx_packets, (unsigned long long)tot.tx_packets);
+		ok(tot.dropped_foreign >= 10 && tot.dropped_invalid >= 50,
+		    "totals: the junk and the foreign packets counted");
+		is_int(tot.rtp_timeouts, 1, "totals: one RTP timeout");
+	}
 
 	media_fini();
 	loop_free();
