@@ -1,4 +1,4 @@
-/* test_media: the media engine end to end on 127.0.0.1. The test plays the carrier: it
+/* test_media: the media engine end to end on 127.0.0.1 (and ::1). The test plays the carrier: it
  * writes an SDP offer for its own UDP socket, creates a session through the API the SIP
  * layer uses, and sends real RTP (a 1000 Hz tone, RFC 4733 digits, SRTP) to the answered
  * port from the control loop's timers; what the engine recorded is read back from the WAV
@@ -26,7 +26,9 @@
 struct peer {
 	int		 fd, foreign_fd;
 	int		 port;
-	struct sockaddr_in to;
+	int		 family;
+	struct sockaddr_storage to;
+	socklen_t	 tolen;
 	enum codec	 codec;
 	int		 pt, dtmf_pt;
 	struct codec_ctx *cx, *dec;
@@ -97,12 +99,19 @@ on_event(struct media_session *ms, const struct media_event *ev, void *arg)
 	}
 }
 
+static int
+port_of(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET6 ? ntohs(((const struct sockaddr_in6 *)ss)->sin6_port) :
+	    ntohs(((const struct sockaddr_in *)ss)->sin_port);
+}
+
 static void
 peer_send(struct peer *p, int fd, uint8_t *buf, int len)
 {
 	if (p->srtp != NULL)
 		srtp_sess_protect(p->srtp, buf, &len);
-	sendto(fd, buf, (size_t)len, 0, (struct sockaddr *)&p->to, sizeof p->to);
+	sendto(fd, buf, (size_t)len, 0, (struct sockaddr *)&p->to, p->tolen);
 }
 
 static void
@@ -113,16 +122,16 @@ peer_junk(struct peer *p)
 
 	for (i = 0; i < 200; i++)
 		b[i] = (uint8_t)(rand() & 0xff);
-	sendto(p->fd, b, (size_t)(rand() % 200), 0, (struct sockaddr *)&p->to, sizeof p->to);
+	sendto(p->fd, b, (size_t)(rand() % 200), 0, (struct sockaddr *)&p->to, p->tolen);
 	rtp_write_hdr(b, false, (uint8_t)p->pt, p->seq, p->ts, p->ssrc);
-	sendto(p->fd, b, 5, 0, (struct sockaddr *)&p->to, sizeof p->to);	/* truncated */
+	sendto(p->fd, b, 5, 0, (struct sockaddr *)&p->to, p->tolen);	/* truncated */
 	b[0] = 0xa0;
 	b[40] = 250;	/* padding longer than the packet */
-	sendto(p->fd, b, 41, 0, (struct sockaddr *)&p->to, sizeof p->to);
+	sendto(p->fd, b, 41, 0, (struct sockaddr *)&p->to, p->tolen);
 	rtp_write_hdr(b, false, 99, p->seq, p->ts, p->ssrc);	/* unknown payload type */
-	sendto(p->fd, b, 172, 0, (struct sockaddr *)&p->to, sizeof p->to);
+	sendto(p->fd, b, 172, 0, (struct sockaddr *)&p->to, p->tolen);
 	b[0] = 0x8f;	/* 15 CSRCs in a short packet */
-	sendto(p->fd, b, 40, 0, (struct sockaddr *)&p->to, sizeof p->to);
+	sendto(p->fd, b, 40, 0, (struct sockaddr *)&p->to, p->tolen);
 }
 
 /* The foreign source sends a valid packet of a 400 Hz tone: must never be recorded. */
@@ -137,7 +146,7 @@ peer_foreign(struct peer *p)
 	rtp_write_hdr(b, false, (uint8_t)p->pt, p->seq, p->ts, p->ssrc);
 	len = codec_encode(p->dec, pcm, b + RTP_HDR_LEN, CODEC_MAX_PAYLOAD);
 	sendto(p->foreign_fd, b, (size_t)(RTP_HDR_LEN + len), 0, (struct sockaddr *)&p->to,
-	    sizeof p->to);
+	    p->tolen);
 }
 
 static void
@@ -187,7 +196,7 @@ static void
 peer_rx(struct peer *p)
 {
 	uint8_t b[2048];
-	struct sockaddr_in src;
+	struct sockaddr_storage src;
 	struct rtp_hdr h;
 
 	for (;;) {
@@ -215,7 +224,7 @@ peer_rx(struct peer *p)
 				uint8_t rr[256];
 				size_t n = rtcp_build(rr, sizeof rr, &tx, &p->prx, "peer", now);
 
-				sendto(p->fd, rr, n, 0, (struct sockaddr *)&p->to, sizeof p->to);
+				sendto(p->fd, rr, n, 0, (struct sockaddr *)&p->to, p->tolen);
 			}
 			continue;
 		}
@@ -227,7 +236,7 @@ peer_rx(struct peer *p)
 			continue;
 		p->rx_packets++;
 		rtp_rx_update(&p->prx, &h, (uint32_t)(loop_mono_ms() * 8));
-		if (src.sin_port == p->to.sin_port)
+		if (port_of(&src) == port_of(&p->to))
 			p->rx_from_port++;
 		if (h.pt == p->dtmf_pt && h.payload_len >= 4) {
 			p->te_packets++;
@@ -283,29 +292,47 @@ peer_run(struct peer *p, int want, int ms)
 	loop_timer_stop(p->timer);
 }
 
-static int
-udp_socket(int *port)
+/* The loopback address of the family with port, in ss. */
+static socklen_t
+loopback(int family, int port, struct sockaddr_storage *ss)
 {
-	struct sockaddr_in sa;
-	socklen_t len = sizeof sa;
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	memset(ss, 0, sizeof *ss);
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
 
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	bind(fd, (struct sockaddr *)&sa, sizeof sa);
-	getsockname(fd, (struct sockaddr *)&sa, &len);
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr = in6addr_loopback;
+		s6->sin6_port = htons((uint16_t)port);
+		return sizeof *s6;
+	}
+	((struct sockaddr_in *)ss)->sin_family = AF_INET;
+	((struct sockaddr_in *)ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+	return sizeof(struct sockaddr_in);
+}
+
+static int
+udp_socket(int family, int *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = loopback(family, 0, &ss);
+	int fd = socket(family, SOCK_DGRAM, 0);
+
+	bind(fd, (struct sockaddr *)&ss, len);
+	len = sizeof ss;
+	getsockname(fd, (struct sockaddr *)&ss, &len);
 	if (port != NULL)
-		*port = ntohs(sa.sin_port);
+		*port = port_of(&ss);
 	return fd;
 }
 
 static void
-peer_init(struct peer *p, enum codec c, int pt)
+peer_init_family(struct peer *p, int family, enum codec c, int pt)
 {
 	memset(p, 0, sizeof *p);
-	p->fd = udp_socket(&p->port);
-	p->foreign_fd = udp_socket(NULL);
+	p->family = family;
+	p->fd = udp_socket(family, &p->port);
+	p->foreign_fd = udp_socket(family, NULL);
 	p->codec = c;
 	p->pt = pt;
 	p->dtmf_pt = 101;
@@ -316,6 +343,12 @@ peer_init(struct peer *p, enum codec c, int pt)
 	p->ts = 1000;
 	p->freq = 1000;
 	p->timer = loop_timer_new(peer_tick, p);
+}
+
+static void
+peer_init(struct peer *p, enum codec c, int pt)
+{
+	peer_init_family(p, AF_INET, c, pt);
 }
 
 static void
@@ -338,10 +371,12 @@ offer_for(const struct peer *p, const char *name, int rate, const char *extra,
 {
 	char *s = xmalloc(1024);
 
-	snprintf(s, 1024, "v=0\r\no=peer 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+	const char *ip = p->family == AF_INET6 ? "IP6 ::1" : "IP4 127.0.0.1";
+
+	snprintf(s, 1024, "v=0\r\no=peer 1 1 IN %s\r\ns=-\r\nc=IN %s\r\n"
 	    "t=0 0\r\nm=audio %d %s %d 101\r\na=rtpmap:%d %s/%d%s\r\n"
 	    "a=rtpmap:101 telephone-event/%d\r\na=fmtp:101 0-16\r\na=rtcp-mux\r\n%s",
-	    p->port, proto, p->pt, p->pt, name, rate, strcmp(name, "opus") == 0 ? "/2" : "",
+	    ip, ip, p->port, proto, p->pt, p->pt, name, rate, strcmp(name, "opus") == 0 ? "/2" : "",
 	    codec_clock(p->codec), extra);
 	return s;
 }
@@ -368,9 +403,7 @@ start_session(struct peer *p, const char *offer, const struct trunk *t, char **a
 
 	p->ms = media_session_new(&cfg, t, offer, strlen(offer), answer, &status, on_event, p);
 	if (p->ms != NULL) {
-		p->to.sin_family = AF_INET;
-		p->to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		p->to.sin_port = htons((uint16_t)media_session_port(p->ms));
+		p->tolen = loopback(p->family, media_session_port(p->ms), &p->to);
 	}
 	return p->ms != NULL ? 0 : status;
 }
@@ -396,7 +429,7 @@ check_recording(const char *what, const char *path, int rate, double want_hz, in
 }
 
 static void
-test_tone(const char *name, enum codec c, int pt, int rate_sdp, bool garbage)
+test_tone(const char *name, int family, enum codec c, int pt, int rate_sdp, bool garbage)
 {
 	struct trunk t = mk_trunk(SRTP_OPTIONAL);
 	struct peer p;
@@ -404,13 +437,16 @@ test_tone(const char *name, enum codec c, int pt, int rate_sdp, bool garbage)
 	char *offer, *answer = NULL, path[128];
 	int rate = codec_rate(c);
 
-	peer_init(&p, c, pt);
+	peer_init_family(&p, family, c, pt);
 	offer = offer_for(&p, name, rate_sdp, "", "RTP/AVP");
 	is_int(start_session(&p, offer, &t, &answer), 0, "%s: session answered", name);
+	if (family == AF_INET6)
+		ok(answer != NULL && strstr(answer, "c=IN IP6 ::1\r\n") != NULL,
+		    "%s: answered with our IPv6 address", name);
 	if (p.ms == NULL)
 		goto out;
 	is_int(media_session_neg(p.ms)->codec, c, "%s: codec negotiated", name);
-	snprintf(path, sizeof path, "%s/%s.wav", tmpdir, name);
+	snprintf(path, sizeof path, "%s/%s-%d.wav", tmpdir, name, family);
 	media_session_record(p.ms, path, 1000, 0);
 	p.frames = 75;	/* 1.5 s: the recording stops at 1 s */
 	p.garbage = garbage;
@@ -727,9 +763,7 @@ test_outbound(void)
 	is_int(media_session_neg(ms)->codec, CODEC_PCMA, "outbound: PCMA, the carrier's choice");
 	ok(!media_session_neg(ms)->srtp, "outbound: plain RTP (the carrier has srtp off)");
 	p.ms = ms;
-	p.to.sin_family = AF_INET;
-	p.to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	p.to.sin_port = htons((uint16_t)media_session_port(ms));
+	p.tolen = loopback(AF_INET, media_session_port(ms), &p.to);
 	snprintf(path, sizeof path, "%s/outbound.wav", tmpdir);
 	media_session_record(ms, path, 500, 0);
 	p.frames = 40;
@@ -764,9 +798,10 @@ main(void)
 	cfg.general.rtp_port_max = 42999;
 	srand(4);
 
-	test_tone("PCMU", CODEC_PCMU, 0, 8000, true);
-	test_tone("PCMA", CODEC_PCMA, 8, 8000, false);
-	test_tone("opus", CODEC_OPUS, 111, 48000, false);
+	test_tone("PCMU", AF_INET, CODEC_PCMU, 0, 8000, true);
+	test_tone("PCMA", AF_INET, CODEC_PCMA, 8, 8000, false);
+	test_tone("opus", AF_INET, CODEC_OPUS, 111, 48000, false);
+	test_tone("PCMU over IPv6", AF_INET6, CODEC_PCMU, 0, 8000, true);
 	test_hash_ends_recording();
 	test_srtp();
 	test_play_dtmf_hold();
@@ -780,11 +815,11 @@ main(void)
 		peer_run(&idle, 0, 200);	/* the last sessions' goodbyes */
 		peer_fini(&idle);
 		media_totals(&tot);
-		is_int(tot.sessions_started, 8, "totals: 8 sessions started");
+		is_int(tot.sessions_started, 9, "totals: 9 sessions started");
 		is_int(tot.sessions_active, 0, "totals: none left");
 		ok(tot.rx_packets > 400 && tot.tx_packets > 400, "totals: %llu packets in, %llu out",
 		    (unsigned long long)tot.rx_packets, (unsigned long long)tot.tx_packets);
-		ok(tot.dropped_foreign >= 10 && tot.dropped_invalid >= 50,
+		ok(tot.dropped_foreign >= 20 && tot.dropped_invalid >= 100,
 		    "totals: the junk and the foreign packets counted");
 		is_int(tot.rtp_timeouts, 1, "totals: one RTP timeout");
 	}
