@@ -152,7 +152,7 @@ main(int argc, char **argv)
 	socklen_t sl = sizeof sa;
 	char dir[] = "/tmp/bench_media.XXXXXX", offer[512], path[256], cmd[300];
 	long rss0, rss1;
-	double c0, c1;
+	double c0, c1, cpu;
 	int64_t w0, w1;
 	pid_t child;
 
@@ -215,11 +215,11 @@ main(int argc, char **argv)
 		media_session_record_stop(ms[i]);
 	for (i = 0; i < 100 && n_done < n; i++)
 		run_for(50);
+	cpu = 100.0 * (c1 - c0) / ((double)(w1 - w0) / 1000);
 	printf("%s sessions %d workers %d seconds %d: cpu %.1f%% of one core (%.3f%% per session),"
 	    " rss %.1f KiB per session (%ld KiB before, %ld KiB with sessions), recordings"
-	    " complete %d/%d\n", use_opus ? "opus" : "pcmu", n, workers, secs, 100.0 * (c1 - c0) / ((double)(w1 - w0) / 1000),
-	    100.0 * (c1 - c0) / ((double)(w1 - w0) / 1000) / n, (double)(rss1 - rss0) / n, rss0,
-	    rss1, n_ok, n);
+	    " complete %d/%d\n", use_opus ? "opus" : "pcmu", n, workers, secs, cpu, cpu / n,
+	    (double)(rss1 - rss0) / n, rss0, rss1, n_ok, n);
 	for (i = 0; i < n; i++)
 		media_session_free(ms[i]);
 	run_for(200);

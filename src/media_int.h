@@ -138,7 +138,6 @@ void	 media_post_event(struct media_session *, const struct media_event *);
 void	 media_post_gone(struct media_session *);
 
 /* media_worker.c */
-void	 media_worker_add(struct media_worker *, struct media_session *);
 void	 media_worker_msg(struct media_worker *, struct media_msg *);
 void	 media_worker_rx(struct media_worker *, struct media_sock *);
 void	 media_worker_tick(struct media_worker *);

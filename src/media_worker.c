@@ -142,7 +142,8 @@ media_rec_end(struct media_worker *w, struct media_session *ms, enum media_recor
 }
 
 static void
-media_rec_write(struct media_worker *w, struct media_session *ms, const int16_t *pcm, size_t n)
+media_rec_write(struct media_worker *w, struct media_session *ms, const int16_t *pcm,
+    size_t n)
 {
 	size_t room = ms->rec_max - wav_samples(ms->rec), i;
 	uint64_t sum = 0;
@@ -421,7 +422,7 @@ media_apply_neg(struct media_session *ms, const struct sdp_neg *neg)
 	ms->wneg = *neg;
 }
 
-void
+static void
 media_worker_add(struct media_worker *w, struct media_session *ms)
 {
 	struct epoll_event ev;

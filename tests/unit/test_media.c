@@ -1,8 +1,9 @@
-/* test_media: the media engine end to end on 127.0.0.1 (and ::1). The test plays the carrier: it
- * writes an SDP offer for its own UDP socket, creates a session through the API the SIP
- * layer uses, and sends real RTP (a 1000 Hz tone, RFC 4733 digits, SRTP) to the answered
- * port from the control loop's timers; what the engine recorded is read back from the WAV
- * and measured (dominant frequency, duration), what it sent is decoded and measured too. */
+/* test_media: the media engine end to end on 127.0.0.1 (and ::1). The test plays the
+ * carrier: it writes an SDP offer for its own UDP socket, creates a session through the API
+ * the SIP layer uses, and sends real RTP (a 1000 Hz tone, RFC 4733 digits, SRTP) to the
+ * answered port from the control loop's timers; what the engine recorded is read back from
+ * the WAV and measured (dominant frequency, duration), what it sent is decoded and measured
+ * too. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
