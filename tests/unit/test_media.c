@@ -393,7 +393,8 @@ mk_trunk(enum srtp_mode m)
 	t.codecs[0] = CODEC_OPUS;
 	t.codecs[1] = CODEC_PCMA;
 	t.codecs[2] = CODEC_PCMU;
-	t.n_codecs = 3;
+	t.codecs[3] = CODEC_G722;
+	t.n_codecs = 4;
 	return t;
 }
 
@@ -802,6 +803,7 @@ main(void)
 	test_tone("PCMU", AF_INET, CODEC_PCMU, 0, 8000, true);
 	test_tone("PCMA", AF_INET, CODEC_PCMA, 8, 8000, false);
 	test_tone("opus", AF_INET, CODEC_OPUS, 111, 48000, false);
+	test_tone("G722", AF_INET, CODEC_G722, 9, 8000, false);
 	test_tone("PCMU over IPv6", AF_INET6, CODEC_PCMU, 0, 8000, true);
 	test_hash_ends_recording();
 	test_srtp();
@@ -816,7 +818,7 @@ main(void)
 		peer_run(&idle, 0, 200);	/* the last sessions' goodbyes */
 		peer_fini(&idle);
 		media_totals(&tot);
-		is_int(tot.sessions_started, 9, "totals: 9 sessions started");
+		is_int(tot.sessions_started, 10, "totals: 10 sessions started");
 		is_int(tot.sessions_active, 0, "totals: none left");
 		ok(tot.rx_packets > 400 && tot.tx_packets > 400, "totals: %llu packets in, %llu out",
 		    (unsigned long long)tot.rx_packets, (unsigned long long)tot.tx_packets);
