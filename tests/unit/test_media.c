@@ -826,8 +826,28 @@ main(void)
 		    "totals: the junk and the foreign packets counted");
 		is_int(tot.rtp_timeouts, 1, "totals: one RTP timeout");
 	}
+	{
+		/* A session still open at media_fini() is closed by it, its recording finished
+		 * (ASan and valgrind check that nothing leaks). */
+		struct trunk t = mk_trunk(SRTP_OFF);
+		struct peer idle;
+		char *offer, *answer = NULL, path[128];
 
-	media_fini();
+		peer_init(&idle, CODEC_PCMU, 0);
+		offer = offer_for(&idle, "PCMU", 8000, "", "RTP/AVP");
+		is_int(start_session(&idle, offer, &t, &answer), 0, "fini: a session left open");
+		snprintf(path, sizeof path, "%s/left-open.wav", tmpdir);
+		media_session_record(idle.ms, path, 5000, 0);
+		idle.frames = 10;
+		peer_run(&idle, 0, 300);
+		idle.ms = NULL;		/* media_fini() owns it now */
+		media_fini();
+		ok(access(path, R_OK) == 0, "fini: its recording exists");
+		free(offer);
+		free(answer);
+		peer_fini(&idle);
+	}
+
 	loop_free();
 	{
 		char cmd[128];
