@@ -593,7 +593,8 @@ media_worker_msg(struct media_worker *w, struct media_msg *m)
 		media_rec_end(w, ms, MEDIA_REC_STOPPED, false);
 		break;
 	case MEDIA_MSG_DTMF:
-		dtmf_tx_start(&ms->dtx, m->digit, ms->ts, ms->clock, DTMF_DEFAULT_MS);
+		dtmf_tx_start(&ms->dtx, m->digit, ms->ts,
+		    ms->wneg.dtmf_clock > 0 ? ms->wneg.dtmf_clock : ms->clock, DTMF_DEFAULT_MS);
 		break;
 	case MEDIA_MSG_TIMEOUT:
 		ms->timeout_ms = m->a;

@@ -484,8 +484,10 @@ sdp_choose(const struct trunk *t, const struct sdp_desc *d, struct sdp_neg *neg)
 	neg->dtmf_pt = -1;
 	for (j = 0; j < d->n_fmts; j++)
 		if (strcasecmp(d->fmts[j].name, "telephone-event") == 0 &&
-		    (neg->dtmf_pt < 0 || d->fmts[j].rate == neg->clock))
+		    (neg->dtmf_pt < 0 || d->fmts[j].rate == neg->clock)) {
 			neg->dtmf_pt = d->fmts[j].pt;
+			neg->dtmf_clock = d->fmts[j].rate;
+		}
 	return 0;
 }
 
@@ -612,7 +614,7 @@ sdp_answer(const struct trunk *t, const char *offer, size_t len,
 		sdp_put_rtpmap(&o, neg.pt, neg.codec);
 		if (neg.dtmf_pt >= 0)
 			sdp_put(&o, "a=rtpmap:%d telephone-event/%d\r\na=fmtp:%d 0-16\r\n",
-			    neg.dtmf_pt, neg.clock, neg.dtmf_pt);
+			    neg.dtmf_pt, neg.dtmf_clock, neg.dtmf_pt);
 		sdp_put(&o, "a=ptime:20\r\n");
 		if (neg.rtcp_mux)
 			sdp_put(&o, "a=rtcp-mux\r\n");

@@ -78,6 +78,8 @@ struct sdp_neg {
 	int		 pt;		/* payload type of the codec on the wire, both ways */
 	int		 clock;		/* its RTP clock rate (8000 for G.722, 48000 for Opus) */
 	int		 dtmf_pt;	/* telephone-event, -1 when the peer has none */
+	int		 dtmf_clock;	/* its rate (durations count in it); may differ from
+					 * the codec's, as baresip offers with Opus */
 	int		 ptime;		/* the peer's wish (informative); we send 20 ms */
 	enum sdp_dir	 dir;		/* ours: SDP_SENDRECV, SDP_SENDONLY (peer holds us)... */
 	char		 remote_addr[64];

@@ -159,6 +159,9 @@ test_baresip(void)
 	    "baresip: answer a=crypto with the same tag and suite and our key");
 	ok(has(a, "m=audio 30000 RTP/SAVP 96 101\r\n"), "baresip: SAVP m= line");
 	ok(has(a, "a=rtpmap:96 opus/48000/2\r\n"), "baresip: opus rtpmap");
+	ok(has(a, "a=rtpmap:101 telephone-event/8000\r\n"),
+	    "baresip: telephone-event answered at the rate offered, not opus's");
+	is_int(n.dtmf_clock, 8000, "baresip: DTMF durations count at 8000");
 	free(a);
 
 	t = mk_trunk(SRTP_OFF, 1, CODEC_PCMU);
