@@ -458,8 +458,9 @@ sdp_fmt_is(const struct sdp_fmt *f, enum codec c)
 {
 	const struct sdp_codec_info *ci = &sdp_codecs[c];
 
+	/* RFC 7587 writes opus/48000/2 always; some older agents leave the /2 out. */
 	return strcasecmp(f->name, ci->name) == 0 && f->rate == ci->clock &&
-	    (c != CODEC_OPUS || f->channels == 2);
+	    f->channels <= ci->channels;
 }
 
 /* The first codec of the trunk's list the description has, with the peer's payload

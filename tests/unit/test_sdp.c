@@ -164,6 +164,17 @@ test_baresip(void)
 	is_int(n.dtmf_clock, 8000, "baresip: DTMF durations count at 8000");
 	free(a);
 
+	{
+		static const char mono[] = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\n"
+		    "c=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 7000 RTP/AVP 107 8\r\n"
+		    "a=rtpmap:107 OPUS/48000\r\n";
+
+		t = mk_trunk(SRTP_OFF, 2, CODEC_OPUS, CODEC_PCMA);
+		is_int(sdp_answer(&t, mono, strlen(mono), &l, &n, &a), 0, "opus without /2: answered");
+		ok(n.codec == CODEC_OPUS && n.pt == 107 && has(a, "a=rtpmap:107 opus/48000/2\r\n"),
+		    "opus without /2 (and in capitals) is opus");
+		free(a);
+	}
 	t = mk_trunk(SRTP_OFF, 1, CODEC_PCMU);
 	a = NULL;
 	is_int(sdp_answer(&t, baresip_offer, strlen(baresip_offer), &l, &n, &a), 488,
