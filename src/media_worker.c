@@ -299,13 +299,15 @@ media_send(struct media_session *ms, int idx, uint8_t *buf, int len, struct rtp_
 }
 
 static void
-media_send_rtcp(struct media_worker *w, struct media_session *ms)
+media_send_rtcp(struct media_worker *w, struct media_session *ms, bool bye)
 {
 	int len = (int)rtcp_build(w->buf, RTP_MAX_PACKET, &ms->tx, &ms->rx, "scaidial",
 	    w->now_us);
 
 	if (len == 0 || !ms->send_ok)
 		return;
+	if (bye)
+		len = (int)rtcp_append_bye(w->buf, (size_t)len, RTP_MAX_PACKET, ms->tx.ssrc);
 	if (ms->srtp != NULL && srtp_sess_protect_rtcp(ms->srtp, w->buf, &len) < 0)
 		return;
 	if (ms->wneg.rtcp_mux)
@@ -398,7 +400,7 @@ media_session_tick(struct media_worker *w, struct media_session *ms)
 		media_rec_end(w, ms, MEDIA_REC_SILENCE, false);
 	if (w->now_ms >= ms->next_rtcp_ms) {
 		ms->next_rtcp_ms = w->now_ms + RTCP_INTERVAL_MS;
-		media_send_rtcp(w, ms);
+		media_send_rtcp(w, ms, false);
 		media_publish(ms);
 	}
 	media_send_frame(w, ms);
@@ -456,6 +458,7 @@ media_worker_destroy(struct media_worker *w, struct media_session *ms, bool quie
 	int i;
 
 	media_rec_end(w, ms, MEDIA_REC_STOPPED, quiet);
+	media_send_rtcp(w, ms, true);	/* the last report, and goodbye */
 	media_publish(ms);
 	atomic_fetch_sub(&media_counters.sessions_active, 1);
 	free(ms->play);

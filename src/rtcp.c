@@ -6,6 +6,7 @@
 #define RTCP_SR		200
 #define RTCP_RR		201
 #define RTCP_SDES	202
+#define RTCP_BYE	203
 #define NTP_UNIX_OFFSET	2208988800ULL
 
 static void
@@ -78,11 +79,15 @@ rtcp_build(uint8_t *buf, size_t max, const struct rtcp_tx *tx, struct rtp_rx *rx
 	put32(buf + 4, tx->ssrc);
 	n = 8;
 	if (sr) {
+		int64_t since = now_us - tx->last_ts_us;
 		uint32_t s, f, ts;
 
 		rtcp_ntp(now_us, &s, &f);
-		/* The RTP time that corresponds to now, from the last packet's stamp. */
-		ts = tx->last_ts + (uint32_t)((now_us - tx->last_ts_us) * tx->clock / 1000000);
+		/* The RTP time that corresponds to now, from the last packet's stamp (a clock
+		 * stepped backwards or an hour of silence: that stamp as it is). */
+		if (since < 0 || since > 3600LL * 1000000)
+			since = 0;
+		ts = tx->last_ts + (uint32_t)(since * tx->clock / 1000000);
 		put32(buf + 8, s);
 		put32(buf + 12, f);
 		put32(buf + 16, ts);
@@ -102,6 +107,36 @@ rtcp_build(uint8_t *buf, size_t max, const struct rtcp_tx *tx, struct rtp_rx *rx
 	buf[n + 9] = (uint8_t)clen;
 	memcpy(buf + n + 10, cname, clen);
 	return n + sdes_len;
+}
+
+size_t
+rtcp_append_bye(uint8_t *buf, size_t len, size_t max, uint32_t ssrc)
+{
+	if (max < len + 8)
+		return 0;
+	buf[len] = 0x81;
+	buf[len + 1] = RTCP_BYE;
+	buf[len + 2] = 0;
+	buf[len + 3] = 1;
+	put32(buf + len + 4, ssrc);
+	return len + 8;
+}
+
+bool
+rtcp_has_bye(const uint8_t *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (len - off >= 4 && (buf[off] >> 6) == 2) {
+		size_t plen = ((size_t)(buf[off + 2] << 8 | buf[off + 3]) + 1) * 4;
+
+		if (plen > len - off)
+			return false;
+		if (buf[off + 1] == RTCP_BYE)
+			return true;
+		off += plen;
+	}
+	return false;
 }
 
 static void

@@ -38,6 +38,12 @@ struct rtcp_remote {
 size_t	 rtcp_build(uint8_t *buf, size_t max, const struct rtcp_tx *, struct rtp_rx *rx,
 	    const char *cname, int64_t now_us);
 
+/* Appends a BYE for ssrc to a compound packet of len bytes (RFC 3550 6.6): the last
+ * report of a session that ends. Returns the new length, or 0 when max is too small. */
+size_t	 rtcp_append_bye(uint8_t *buf, size_t len, size_t max, uint32_t ssrc);
+/* Whether a well-formed compound packet carries a BYE. */
+bool	 rtcp_has_bye(const uint8_t *buf, size_t len);
+
 /* Reads a compound packet: an SR's NTP time goes into rx (for our LSR/DLSR), a report
  * block about our ssrc into remote. Returns 0, or -1 when the packet is malformed (every
  * length is checked against len; nothing is kept from a malformed packet's tail). */

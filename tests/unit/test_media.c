@@ -57,6 +57,7 @@ struct peer {
 	uint32_t	 sr_packets;		/* the engine's SR: packets it says it sent */
 	int		 rx_at_sr;		/* what we had received when it came */
 	bool		 answer_rtcp;		/* reply to an SR with an RR */
+	int		 byes;			/* RTCP BYEs received */
 	/* the session's events */
 	struct media_session *ms;
 	bool		 rec_done, play_done, timeout;
@@ -211,6 +212,8 @@ peer_rx(struct peer *p)
 			struct rtcp_remote rem;
 			int64_t now = loop_now_ms() * 1000;
 
+			if (p->srtp == NULL && rtcp_has_bye(b, (size_t)len))
+				p->byes++;
 			if (p->srtp != NULL || b[1] != 200)
 				continue;
 			memset(&rem, 0, sizeof rem);
@@ -717,6 +720,11 @@ test_rtcp(void)
 	ok(st.rx_packets >= 120 && st.rx_lost == 0, "rtcp: %llu packets received, none lost",
 	    (unsigned long long)st.rx_packets);
 	ok(st.rx_jitter_ms < 20, "rtcp: jitter %u ms", st.rx_jitter_ms);
+	is_int(p.byes, 0, "rtcp: no BYE while the session lives");
+	media_session_free(p.ms);
+	p.ms = NULL;
+	peer_run(&p, 0, 200);
+	is_int(p.byes, 1, "rtcp: a BYE when the session ends");
 out:
 	free(offer);
 	free(answer);

@@ -210,6 +210,13 @@ test_rtcp(void)
 	is_int(rtcp_parse(buf, n, 0xaaaa, &rx_a, &rem, 0), -1, "length past the end refused");
 	is_int(rtcp_parse(buf, 3, 0xaaaa, &rx_a, &rem, 0), -1, "truncated packet refused");
 	is_int(rtcp_build(buf, 16, &tx, &rx_b, "x", 0), 0, "too small a buffer: nothing built");
+	n = rtcp_build(buf, sizeof buf, &tx, &rx_b, "x", 0);
+	ok(!rtcp_has_bye(buf, n), "a report alone has no BYE");
+	n = rtcp_append_bye(buf, n, sizeof buf, tx.ssrc);
+	ok(n > 0 && rtcp_has_bye(buf, n), "BYE appended and found");
+	memset(&rem, 0, sizeof rem);
+	is_int(rtcp_parse(buf, n, 0xbbbb, &rx_b, &rem, 0), 0, "a compound packet with BYE parses");
+	is_int(rtcp_append_bye(buf, n, n + 4, 1), 0, "no room for BYE: nothing appended");
 }
 
 int
