@@ -52,8 +52,8 @@ rtcp_report_block(uint8_t *b, struct rtp_rx *rx, int64_t now_us)
 	put32(b + 8, rtp_rx_ext_max(rx));
 	put32(b + 12, rtp_rx_jitter(rx));
 	put32(b + 16, rx->lsr);
-	if (rx->lsr != 0)	/* delay since that SR, in 1/65536 s */
-		dlsr = (uint32_t)(((now_us - rx->lsr_arrival_us) << 16) / 1000000);
+	if (rx->lsr != 0 && now_us >= rx->lsr_arrival_us)	/* since that SR, 1/65536 s */
+		dlsr = (uint32_t)((uint64_t)(now_us - rx->lsr_arrival_us) * 65536 / 1000000);
 	put32(b + 20, dlsr);
 	return 24;
 }
