@@ -110,11 +110,12 @@ jitter_put(struct jitter *j, uint32_t ts, const uint8_t *payload, size_t len,
 	if (len > JITTER_MAX_PAYLOAD || len == 0)
 		return -1;
 	if (j->have_transit) {
-		d = (int32_t)(transit - j->transit);
-		if (d < 0)
-			d = -d;
-		if (d < j->clock)	/* a resync is not jitter */
-			j->jitter16 += (uint32_t)d - ((j->jitter16 + 8) >> 4);
+		int64_t dt = (int32_t)(transit - j->transit);
+
+		if (dt < 0)
+			dt = -dt;
+		if (dt < j->clock)	/* a resync is not jitter */
+			j->jitter16 += (uint32_t)dt - ((j->jitter16 + 8) >> 4);
 	}
 	j->have_transit = true;
 	j->transit = transit;

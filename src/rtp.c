@@ -96,7 +96,7 @@ rtp_rx_update(struct rtp_rx *s, const struct rtp_hdr *h, uint32_t arrival)
 {
 	uint16_t udelta;
 	uint32_t transit;
-	int32_t d;
+	int64_t d;
 
 	if (!s->init || h->ssrc != s->ssrc) {
 		memset(s, 0, sizeof *s);
@@ -145,7 +145,7 @@ counted_one:
 	s->octets += h->payload_len;
 	transit = arrival - h->ts;
 	if (s->transit_set) {
-		d = (int32_t)(transit - s->transit);
+		d = (int64_t)(int32_t)(transit - s->transit);
 		if (d < 0)
 			d = -d;
 		s->jitter += (uint32_t)d - ((s->jitter + 8) >> 4);
