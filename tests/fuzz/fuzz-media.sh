@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds the media parsers' libFuzzer target (SDP offer/answer, RTP, RTCP, RFC 4733, codec
-# payloads, base64) with clang and runs it for a bounded time (FUZZ_SECONDS, default 30)
+# payloads, base64, jitter buffer) with clang and runs it for a bounded time (FUZZ_SECONDS, default 30)
 # from the seed corpus. Prints TAP.
 set -u
 : "${TOP_SRCDIR:?run through make check}"
@@ -12,7 +12,8 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/scaidial-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 src=$TOP_SRCDIR/src
-srcs="$src/sdp.c $src/rtp.c $src/rtcp.c $src/dtmf.c $src/codec.c $src/xmalloc.c $src/log.c"
+srcs="$src/sdp.c $src/rtp.c $src/rtcp.c $src/dtmf.c $src/codec.c $src/jitter.c $src/xmalloc.c
+$src/log.c"
 # shellcheck disable=SC2086
 if ! clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=undefined -I"$src" $(pkg-config --cflags opus spandsp) \

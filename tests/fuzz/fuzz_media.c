@@ -1,13 +1,15 @@
 /* libFuzzer target: every parser the media engine runs on bytes from the network. The
  * first input byte picks one: an SDP offer answered for a trunk (and our answer must parse
  * again: what we write we can read), an RTP packet into the receive statistics, an RTCP
- * compound packet, an RFC 4733 payload, a codec payload decoded by each codec. */
+ * compound packet, an RFC 4733 payload, a codec payload decoded by each codec, a sequence
+ * of arrivals into the jitter buffer (and the report we would build afterwards). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codec.h"
 #include "dtmf.h"
+#include "jitter.h"
 #include "rtcp.h"
 #include "rtp.h"
 #include "sdp.h"
@@ -64,6 +66,32 @@ fuzz_codecs(const uint8_t *data, size_t size)
 	}
 }
 
+/* Records of 5 bytes: timestamp step (signed, frames), arrival step, payload length. */
+static void
+fuzz_jitter(const uint8_t *data, size_t size)
+{
+	struct jitter *j = jitter_new(8000, 160);
+	uint32_t ts = 1000, arr = 0;
+	const uint8_t *p;
+	size_t len, i, guard = 0;
+
+	for (i = 0; i + 5 <= size; i += 5) {
+		ts += (uint32_t)((int8_t)data[i] * 160 + data[i + 1]);
+		arr += (uint32_t)data[i + 2] * 40;
+		static const uint8_t pay[JITTER_MAX_PAYLOAD + 256];
+
+		(void)jitter_put(j, ts, pay, (size_t)data[i + 3] * 6, arr);
+		while (guard++ < 100000) {
+			enum jitter_out o = jitter_get(j, data[i + 4] & 1, &p, &len);
+
+			if (o == JITTER_NONE)
+				break;
+			jitter_advance(j, o == JITTER_PACKET ? (uint32_t)len * 2 + 1 : 160);
+		}
+	}
+	jitter_free(j);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -76,7 +104,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 2)
 		return 0;
 	sel = data[1];
-	switch (data[0] % 5) {
+	switch (data[0] % 6) {
 	case 0:
 		fuzz_sdp(data + 2, size - 2, sel);
 		break;
@@ -93,6 +121,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2:
 		memset(&rem, 0, sizeof rem);
 		(void)rtcp_parse(data + 2, size - 2, 0x11223344, &rx, &rem, 1700000000000000LL);
+		{
+			/* What we would report next must build from whatever was read. */
+			struct rtcp_tx tx = { .ssrc = 1, .packets = sel, .clock = 8000 };
+			uint8_t out[512];
+
+			(void)rtcp_build(out, sizeof out, &tx, &rx, "fuzz", 1700000000000000LL);
+		}
 		break;
 	case 3:
 		fuzz_codecs(data + 2, size - 2);
@@ -103,6 +138,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)sdp_base64_decode((const char *)data + 2, size - 2, out, sizeof out);
 		break;
 	}
+	case 5:
+		fuzz_jitter(data + 2, size - 2);
+		break;
 	}
 	return 0;
 }
