@@ -57,6 +57,9 @@ struct config_general {
 	int		 log_level;	/* enum log_level */
 	const char	*user_agent;
 	const struct tz	*timezone;	/* default zone for time matches (UTC) */
+	const char	*voicemail_greeting;	/* the greeting of extensions without their own */
+	int		 voicemail_max_s;	/* longest message */
+	int		 voicemail_silence_s;	/* silence that ends a message; 0 = none */
 };
 
 struct config_livekit {

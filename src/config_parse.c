@@ -22,6 +22,9 @@
 #ifndef LOCALSTATEDIR
 #define LOCALSTATEDIR	"/var"
 #endif
+#ifndef PKGDATADIR
+#define PKGDATADIR	"/usr/share/scaidial"
+#endif
 #ifndef RUNSTATEDIR
 #define RUNSTATEDIR	"/run"
 #endif
@@ -474,7 +477,8 @@ cp_general(struct cp *cp, const config_setting_t *root)
 {
 	static const char *const keys[] = { "sip_listen", "external_ip", "rtp_ports", "database",
 	    "spool_dir", "control_socket", "log_level", "user_agent", "tls_cert", "tls_key",
-	    "timezone", NULL };
+	    "timezone", "voicemail_greeting", "voicemail_max_seconds",
+	    "voicemail_silence_seconds", NULL };
 	static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
 	const config_setting_t *gen = cp_section(cp, root, "general", 0, 0);
 	struct config_general *g = &cp->cfg->general;
@@ -547,6 +551,12 @@ cp_general(struct cp *cp, const config_setting_t *root)
 	const char *zone = cp_str(cp, gen, "general", "timezone", 0, "UTC");
 
 	g->timezone = cp_zone(cp, cp_member(gen, "timezone"), "general: timezone", zone);
+	/* Read when a message is left, not now: a missing file means beep without greeting. */
+	g->voicemail_greeting = cp_path(cp, cp_str(cp, gen, "general", "voicemail_greeting", 0,
+	    PKGDATADIR "/greeting.wav"));
+	g->voicemail_max_s = cp_int(cp, gen, "general", "voicemail_max_seconds", 0, 180, 5, 3600);
+	g->voicemail_silence_s = cp_int(cp, gen, "general", "voicemail_silence_seconds", 0, 10,
+	    0, 300);
 }
 
 static void

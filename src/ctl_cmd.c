@@ -21,6 +21,7 @@
 #include "sip_guard.h"
 #include "sip_reg.h"
 #include "webhook.h"
+#include "media.h"
 #include "store.h"
 
 typedef int	ctl_cmd_fn(const struct ctl_request *, struct buf *);
@@ -421,5 +422,6 @@ ctl_cmd_metrics(const struct ctl_request *req, struct buf *out)
 	    "Database writes queued, not yet carried out.");
 	buf_printf(out, "scaidial_store_queue_length %" PRIu64 "\n", queued);
 	ctl_cmd_metrics_sip(out, cfg);
+	media_metrics(out);
 	return 0;
 }

@@ -20,6 +20,8 @@
 #include "sip.h"
 #include "http.h"
 #include "webhook.h"
+#include "media.h"
+#include "voicemail.h"
 #include "store.h"
 
 #ifndef SYSCONFDIR
@@ -228,6 +230,10 @@ main(int argc, char **argv)
 		goto out_ctl;
 	}
 	reload_add_hook(main_reloaded, NULL);
+	if (media_init(0) == -1) {
+		log_error("main: cannot start the media workers");
+		goto out_ctl;
+	}
 	if (sip_init(cfg, err, sizeof(err)) == -1) {
 		log_error("main: %s", err);
 		goto out_ctl;
@@ -242,6 +248,8 @@ main(int argc, char **argv)
 	log_info("main: stopped");
 	sip_fini();
 out_ctl:
+	voicemail_fini();
+	media_fini();
 	webhook_fini();
 	http_fini();
 	ctl_fini();

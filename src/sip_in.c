@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "call.h"
 #include "config.h"
@@ -18,6 +19,8 @@
 #include "sip_guard.h"
 #include "sip_in.h"
 #include "sip_route.h"
+#include "media.h"
+#include "voicemail.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -27,6 +30,9 @@ struct sip_leg {
 	nua_handle_t	*nh;
 	int		 answered;
 	int		 recorded;	/* the end is in the store */
+	char		*offer;		/* the INVITE's SDP, NULL without one */
+	size_t		 offer_len;
+	struct voicemail *vm;		/* while the call is in voicemail */
 };
 
 static nua_t *in_nua;
@@ -60,6 +66,9 @@ in_record_end(struct sip_leg *leg, const char *cause, int status)
 static void
 in_leg_free(struct sip_leg *leg)
 {
+	if (leg->vm != NULL)
+		voicemail_caller_gone(leg->vm);
+	free(leg->offer);
 	if (leg->nh != NULL) {
 		nua_handle_bind(leg->nh, NULL);
 		nua_handle_destroy(leg->nh);
@@ -92,6 +101,43 @@ in_insert(struct call *c, const char *sip_call_id)
 	    .started_ms = c->started_ms });
 }
 
+static void in_end(struct sip_leg *, const char *cause);
+
+static void
+in_vm_done(void *arg, const char *cause)
+{
+	in_end(arg, cause);
+}
+
+/* Answers the call into voicemail for ext. */
+static void
+in_voicemail(struct sip_leg *leg, const struct extension *ext)
+{
+	struct call *c = leg->call;
+	char *answer = NULL;
+	int status = 500;
+
+	if (leg->offer == NULL) {
+		/* A delayed offer would put our SDP in the 200 and theirs in the ACK. */
+		log_warn("sip: call %s: INVITE without SDP (delayed offer) is not supported: "
+		    "answering 488", c->id);
+		in_reject(leg, 488, "Not Acceptable Here", "no_offer");
+		return;
+	}
+	leg->vm = voicemail_answer(c, ext, leg->offer, leg->offer_len, &answer, &status,
+	    in_vm_done, leg);
+	if (leg->vm == NULL) {
+		log_warn("sip: call %s: the caller's SDP cannot be answered: %d", c->id, status);
+		in_reject(leg, status, sip_status_phrase(status) ? sip_status_phrase(status) :
+		    "Not Acceptable Here", "media_refused");
+		return;
+	}
+	nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+	    SIPTAG_PAYLOAD_STR(answer), TAG_END());
+	free(answer);
+	voicemail_start(leg->vm);
+}
+
 /* Carries out the call's current dialplan step. */
 static void
 in_run_step(struct sip_leg *leg)
@@ -109,12 +155,14 @@ in_run_step(struct sip_leg *leg)
 		in_reject(leg, status, sip_status_phrase(status) ? sip_status_phrase(status) :
 		    "Declined", "dialplan_hangup");
 		return;
-	case ACTION_RING_EXTENSION:
 	case ACTION_VOICEMAIL:
-		/* These need the media plane and the LiveKit leg, which this build does not
-		 * carry yet: say so instead of answering a call nobody can hear. */
-		log_warn("sip: call %s: action %s needs media, not available in this build: "
-		    "answering 480", c->id, config_action_name(st->action));
+		in_voicemail(leg, st->extension);
+		return;
+	case ACTION_RING_EXTENSION:
+		/* Ringing needs the LiveKit leg, which this build does not carry yet: say so
+		 * instead of ringing nobody. */
+		log_warn("sip: call %s: action %s needs the LiveKit leg, not available in this "
+		    "build: answering 480", c->id, config_action_name(st->action));
 		in_reject(leg, 480, "Temporarily Unavailable", "action_unavailable");
 		return;
 	case ACTION_FORWARD:
@@ -188,6 +236,12 @@ in_invite_new(nua_handle_t *nh, const sip_t *sip)
 	leg->call = c;
 	leg->nh = nh;
 	c->sip = leg;
+	if (sip->sip_payload != NULL && sip->sip_payload->pl_len > 0 &&
+	    (sip->sip_content_type == NULL || sip->sip_content_type->c_type == NULL ||
+	    strcasecmp(sip->sip_content_type->c_type, "application/sdp") == 0)) {
+		leg->offer = xstrndup(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+		leg->offer_len = sip->sip_payload->pl_len;
+	}
 	nua_handle_bind(nh, &leg->owner);
 	dr = dialplan_decide(cfg, &(struct dialplan_request){ .did = did->number,
 	    .caller = caller, .now = loop_now_ms() / 1000 }, &c->decision);
@@ -241,6 +295,78 @@ in_register(nua_handle_t *nh, const sip_t *sip)
 	sip_guard_refuse(in_nua, nh, "REGISTER", &src, why);
 }
 
+/* A re-INVITE (hold, resume, a session refresh): the media session follows the new offer;
+ * one without SDP gets our current description again. */
+static void
+in_reinvite(struct sip_leg *leg, const sip_t *sip)
+{
+	struct media_session *ms = leg->vm ? voicemail_media(leg->vm) : NULL;
+	char *answer = NULL;
+	int rc;
+
+	if (ms == NULL) {
+		nua_respond(leg->nh, SIP_488_NOT_ACCEPTABLE, TAG_END());
+		return;
+	}
+	if (sip->sip_payload == NULL || sip->sip_payload->pl_len == 0) {
+		rc = media_session_update(ms, leg->call->trunk, leg->offer, leg->offer_len,
+		    &answer);
+	} else {
+		rc = media_session_update(ms, leg->call->trunk, sip->sip_payload->pl_data,
+		    sip->sip_payload->pl_len, &answer);
+		if (rc == 0) {
+			free(leg->offer);
+			leg->offer = xstrndup(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+			leg->offer_len = sip->sip_payload->pl_len;
+		}
+	}
+	if (rc != 0) {
+		log_info("sip: call %s: re-INVITE refused: %d", leg->call->id, rc);
+		nua_respond(leg->nh, rc, sip_status_phrase(rc) ? sip_status_phrase(rc) : "Refused",
+		    TAG_END());
+		return;
+	}
+	log_info("sip: call %s: re-INVITE answered", leg->call->id);
+	nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+	    SIPTAG_PAYLOAD_STR(answer), TAG_END());
+	free(answer);
+}
+
+/* SIP INFO digits: application/dtmf-relay ("Signal=5") or application/dtmf ("5"). */
+static void
+in_info(struct sip_leg *leg, const sip_t *sip)
+{
+	const char *b, *end;
+	char digit = 0;
+
+	if (sip->sip_payload == NULL || sip->sip_content_type == NULL ||
+	    sip->sip_content_type->c_type == NULL)
+		return;
+	b = sip->sip_payload->pl_data;
+	end = b + sip->sip_payload->pl_len;
+	if (strcasecmp(sip->sip_content_type->c_type, "application/dtmf-relay") == 0) {
+		for (; b + 7 <= end; b++)
+			if (strncasecmp(b, "Signal=", 7) == 0) {
+				for (b += 7; b < end && (*b == ' ' || *b == '\t'); b++)
+					;
+				digit = b < end ? *b : 0;
+				break;
+			}
+	} else if (strcasecmp(sip->sip_content_type->c_type, "application/dtmf") == 0) {
+		for (; b < end && (*b == ' ' || *b == '\t'); b++)
+			;
+		digit = b < end ? *b : 0;
+	}
+	if (!((digit >= '0' && digit <= '9') || digit == '*' || digit == '#' ||
+	    (digit >= 'A' && digit <= 'D'))) {
+		log_debug("sip: call %s: INFO without a digit ignored", leg->call->id);
+		return;
+	}
+	log_info("sip: call %s: INFO digit %c", leg->call->id, digit);
+	if (leg->vm != NULL)
+		voicemail_digit(leg->vm, digit);
+}
+
 static void
 in_state(struct sip_leg *leg, tagi_t *tags)
 {
@@ -272,8 +398,12 @@ sip_in_event(nua_event_t ev, int status, const char *phrase, nua_handle_t *nh,
 	case nua_i_invite:
 		if (leg == NULL && owner == NULL)
 			in_invite_new(nh, sip);
-		else if (leg != NULL)	/* a re-INVITE: no media session to change yet */
-			nua_respond(nh, SIP_488_NOT_ACCEPTABLE, TAG_END());
+		else if (leg != NULL)
+			in_reinvite(leg, sip);
+		return;
+	case nua_i_info:
+		if (leg != NULL)
+			in_info(leg, sip);
 		return;
 	case nua_i_options:
 		if (owner == NULL)
