@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "codec.h"
 #include "dtmf.h"
 #include "loop.h"
@@ -833,6 +834,21 @@ main(void)
 		ok(tot.dropped_foreign >= 20 && tot.dropped_invalid >= 100,
 		    "totals: the junk and the foreign packets counted");
 		is_int(tot.rtp_timeouts, 1, "totals: one RTP timeout");
+		{
+			struct buf b;
+			char want[128];
+
+			buf_init(&b);
+			media_metrics(&b);
+			snprintf(want, sizeof want, "\nscaidial_rtp_packets_total{direction=\"in\"} %llu\n",
+			    (unsigned long long)tot.rx_packets);
+			ok(strstr(b.data, want) != NULL &&
+			    strstr(b.data, "\nscaidial_media_sessions_total 10\n") != NULL &&
+			    strstr(b.data, "\nscaidial_rtp_timeouts_total 1\n") != NULL &&
+			    strstr(b.data, "# TYPE scaidial_rtp_dropped_total counter\n") != NULL,
+			    "metrics: the totals in Prometheus text");
+			buf_free(&b);
+		}
 	}
 	{
 		/* A session still open at media_fini() is closed by it, its recording finished
