@@ -600,6 +600,24 @@ out:
 		    "srtp required, plain offer: no session, 488");
 		ms = media_session_new(&cfg, &t, "garbage", 7, &answer, &status, on_event, &p);
 		ok(ms == NULL && status == 400, "garbage offer: no session, 400");
+		{
+			/* Room for one port pair: the second call gets 503. */
+			struct config small = cfg;
+			struct trunk plain = mk_trunk(SRTP_OFF);
+			struct media_session *one, *two;
+			char *a1 = NULL, *a2 = NULL;
+
+			small.general.rtp_port_min = 43100;
+			small.general.rtp_port_max = 43101;
+			one = media_session_new(&small, &plain, offer, strlen(offer), &a1, &status,
+			    on_event, &p);
+			ok(one != NULL && media_session_port(one) == 43100, "ports: the one pair");
+			two = media_session_new(&small, &plain, offer, strlen(offer), &a2, &status,
+			    on_event, &p);
+			ok(two == NULL && status == 503 && a2 == NULL, "ports: exhausted -> 503");
+			media_session_free(one);
+			free(a1);
+		}
 	}
 	free(offer);
 	peer_fini(&p);
@@ -827,7 +845,7 @@ main(void)
 		peer_run(&idle, 0, 200);	/* the last sessions' goodbyes */
 		peer_fini(&idle);
 		media_totals(&tot);
-		is_int(tot.sessions_started, 10, "totals: 10 sessions started");
+		is_int(tot.sessions_started, 11, "totals: 11 sessions started");
 		is_int(tot.sessions_active, 0, "totals: none left");
 		ok(tot.rx_packets > 400 && tot.tx_packets > 400, "totals: %llu packets in, %llu out",
 		    (unsigned long long)tot.rx_packets, (unsigned long long)tot.tx_packets);
@@ -843,7 +861,7 @@ main(void)
 			snprintf(want, sizeof want, "\nscaidial_rtp_packets_total{direction=\"in\"} %llu\n",
 			    (unsigned long long)tot.rx_packets);
 			ok(strstr(b.data, want) != NULL &&
-			    strstr(b.data, "\nscaidial_media_sessions_total 10\n") != NULL &&
+			    strstr(b.data, "\nscaidial_media_sessions_total 11\n") != NULL &&
 			    strstr(b.data, "\nscaidial_rtp_timeouts_total 1\n") != NULL &&
 			    strstr(b.data, "# TYPE scaidial_rtp_dropped_total counter\n") != NULL,
 			    "metrics: the totals in Prometheus text");
