@@ -235,6 +235,7 @@ media_worker_start(struct media_worker *w, int id)
 	struct epoll_event ev;
 
 	w->id = id;
+	w->rand = (uint32_t)id * 2654435761u + (uint32_t)getpid();
 	w->tail = &w->head;
 	pthread_mutex_init(&w->mu, NULL);
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);

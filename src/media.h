@@ -88,6 +88,9 @@ struct media_totals {
 };
 
 void	 media_totals(struct media_totals *);
+/* The totals as Prometheus text (scaidial_media_*, scaidial_rtp_*), for ctl's metrics. */
+struct buf;
+void	 media_metrics(struct buf *);
 
 /* workers: 0 = one per online CPU. The control loop (loop_init) must exist. 0 or -1. */
 int	 media_init(int workers);

@@ -61,6 +61,7 @@ struct media_worker {
 	int64_t		 now_ms;	/* monotonic, refreshed per wake-up */
 	int64_t		 mono_us;	/* the same in us (arrival times for jitter) */
 	int64_t		 now_us;	/* wall clock (RTCP NTP times) */
+	uint32_t	 rand;		/* RTCP interval spreading; quality does not matter */
 	uint8_t		 buf[RTP_MAX_PACKET + SRTP_SESS_TRAILER];
 	int16_t		 pcm[CODEC_MAX_FRAME];
 };

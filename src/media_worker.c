@@ -399,7 +399,11 @@ media_session_tick(struct media_worker *w, struct media_session *ms)
 	    w->now_ms - ms->rec_last_pkt_ms >= ms->rec_silence_ms)
 		media_rec_end(w, ms, MEDIA_REC_SILENCE, false);
 	if (w->now_ms >= ms->next_rtcp_ms) {
-		ms->next_rtcp_ms = w->now_ms + RTCP_INTERVAL_MS;
+		/* RFC 3550 6.3.1: spread over 0.5-1.5 intervals, so sessions started together
+		 * do not report together for ever. */
+		w->rand = w->rand * 1103515245u + 12345u;
+		ms->next_rtcp_ms = w->now_ms + RTCP_INTERVAL_MS / 2 +
+		    (int64_t)((w->rand >> 8) % RTCP_INTERVAL_MS);
 		media_send_rtcp(w, ms, false);
 		media_publish(ms);
 	}

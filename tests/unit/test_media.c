@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "codec.h"
 #include "dtmf.h"
 #include "loop.h"
@@ -599,6 +600,24 @@ out:
 		    "srtp required, plain offer: no session, 488");
 		ms = media_session_new(&cfg, &t, "garbage", 7, &answer, &status, on_event, &p);
 		ok(ms == NULL && status == 400, "garbage offer: no session, 400");
+		{
+			/* Room for one port pair: the second call gets 503. */
+			struct config small = cfg;
+			struct trunk plain = mk_trunk(SRTP_OFF);
+			struct media_session *one, *two;
+			char *a1 = NULL, *a2 = NULL;
+
+			small.general.rtp_port_min = 43100;
+			small.general.rtp_port_max = 43101;
+			one = media_session_new(&small, &plain, offer, strlen(offer), &a1, &status,
+			    on_event, &p);
+			ok(one != NULL && media_session_port(one) == 43100, "ports: the one pair");
+			two = media_session_new(&small, &plain, offer, strlen(offer), &a2, &status,
+			    on_event, &p);
+			ok(two == NULL && status == 503 && a2 == NULL, "ports: exhausted -> 503");
+			media_session_free(one);
+			free(a1);
+		}
 	}
 	free(offer);
 	peer_fini(&p);
@@ -826,13 +845,28 @@ main(void)
 		peer_run(&idle, 0, 200);	/* the last sessions' goodbyes */
 		peer_fini(&idle);
 		media_totals(&tot);
-		is_int(tot.sessions_started, 10, "totals: 10 sessions started");
+		is_int(tot.sessions_started, 11, "totals: 11 sessions started");
 		is_int(tot.sessions_active, 0, "totals: none left");
 		ok(tot.rx_packets > 400 && tot.tx_packets > 400, "totals: %llu packets in, %llu out",
 		    (unsigned long long)tot.rx_packets, (unsigned long long)tot.tx_packets);
 		ok(tot.dropped_foreign >= 20 && tot.dropped_invalid >= 100,
 		    "totals: the junk and the foreign packets counted");
 		is_int(tot.rtp_timeouts, 1, "totals: one RTP timeout");
+		{
+			struct buf b;
+			char want[128];
+
+			buf_init(&b);
+			media_metrics(&b);
+			snprintf(want, sizeof want, "\nscaidial_rtp_packets_total{direction=\"in\"} %llu\n",
+			    (unsigned long long)tot.rx_packets);
+			ok(strstr(b.data, want) != NULL &&
+			    strstr(b.data, "\nscaidial_media_sessions_total 11\n") != NULL &&
+			    strstr(b.data, "\nscaidial_rtp_timeouts_total 1\n") != NULL &&
+			    strstr(b.data, "# TYPE scaidial_rtp_dropped_total counter\n") != NULL,
+			    "metrics: the totals in Prometheus text");
+			buf_free(&b);
+		}
 	}
 	{
 		/* A session still open at media_fini() is closed by it, its recording finished

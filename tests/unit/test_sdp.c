@@ -200,7 +200,8 @@ test_fs(void)
 	is_int(d.rtcp_port, 23457, "freeswitch: a=rtcp port");
 	is_str(d.rtcp_addr, "203.0.113.5", "freeswitch: a=rtcp address");
 	is_int(sdp_answer(&t, fs_offer, strlen(fs_offer), &l, &n, &a), 0, "freeswitch: answered");
-	is_int(n.codec, CODEC_PCMU, "freeswitch: the trunk's first choice wins over the offer's order");
+	is_int(n.codec, CODEC_PCMU,
+	    "freeswitch: the trunk's first choice wins over the offer's order");
 	is_int(n.dtmf_pt, 101, "freeswitch: telephone-event at the codec's 8000 clock");
 	is_str(n.remote_addr, "203.0.113.5", "freeswitch: media-level c=");
 	ok(has(a, "m=audio 30000 RTP/AVP 0 101\r\n"), "freeswitch: audio answered");

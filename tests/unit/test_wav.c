@@ -24,7 +24,8 @@ write_raw(const char *path, int format, int channels, int rate, int bits, const 
 
 #define LE32(p, v) do { (p)[0] = (unsigned char)(v); (p)[1] = (unsigned char)((v) >> 8); \
 	(p)[2] = (unsigned char)((v) >> 16); (p)[3] = (unsigned char)((v) >> 24); } while (0)
-#define LE16(p, v) do { (p)[0] = (unsigned char)(v); (p)[1] = (unsigned char)((v) >> 8); } while (0)
+#define LE16(p, v) do { (p)[0] = (unsigned char)(v); \
+	(p)[1] = (unsigned char)((v) >> 8); } while (0)
 	memcpy(h, "RIFF", 4);
 	LE32(h + 4, (unsigned)(4 + 24 + 12 + 8 + len));
 	memcpy(h + 8, "WAVEfmt ", 8);
