@@ -93,11 +93,32 @@ main_reloaded(const struct config *oldc, const struct config *newc, void *arg)
 	webhook_set_secret(newc->webhooks.secret);
 }
 
+/* Recordings cut by the stop still become messages: their last event is awaited. */
+#define MAIN_VOICEMAIL_WAIT_MS	3000
+static struct loop_timer *main_vm_timer;
+static int64_t main_vm_since;
+
+static void
+main_vm_wait(void *arg)
+{
+	(void)arg;
+	if (voicemail_busy() > 0 && loop_mono_ms() - main_vm_since < MAIN_VOICEMAIL_WAIT_MS) {
+		loop_timer_start(main_vm_timer, 50);
+		return;
+	}
+	if (voicemail_busy() > 0)
+		log_warn("main: %d voicemail recording%s not finished in time", voicemail_busy(),
+		    voicemail_busy() == 1 ? "" : "s");
+	loop_stop();
+}
+
 static void
 main_sip_stopped(void *arg)
 {
 	(void)arg;
-	loop_stop();
+	main_vm_since = loop_mono_ms();
+	main_vm_timer = loop_timer_new(main_vm_wait, NULL);
+	main_vm_wait(NULL);
 }
 
 static void
@@ -250,6 +271,7 @@ main(int argc, char **argv)
 out_ctl:
 	voicemail_fini();
 	media_fini();
+	loop_timer_free(main_vm_timer);
 	webhook_fini();
 	http_fini();
 	ctl_fini();

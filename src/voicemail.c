@@ -298,6 +298,17 @@ voicemail_media(struct voicemail *vm)
 	return vm->ms;
 }
 
+int
+voicemail_busy(void)
+{
+	int n = 0;
+
+	for (struct voicemail *vm = vm_list; vm != NULL; vm = vm->next)
+		if (vm->state == VM_RECORDING)
+			n++;
+	return n;
+}
+
 void
 voicemail_fini(void)
 {

@@ -32,6 +32,8 @@ struct media_session *voicemail_media(struct voicemail *);
 /* The SIP dialog ended: a recording in progress is finished and kept, then everything is
  * freed; done is not called any more. */
 void	 voicemail_caller_gone(struct voicemail *);
+/* Recordings still being finished (their message not stored yet). */
+int	 voicemail_busy(void);
 /* At exit, after the SIP side is gone and before media_fini(). */
 void	 voicemail_fini(void);
 
