@@ -18,11 +18,13 @@ make -j"$(nproc)"
 # from the main file's directory). Edit _run/etc/*.conf to watch it reload.
 if [ ! -f _run/etc/scaidial.conf ]; then
 	mkdir -p _run/state _run/spool/greetings
+	cp data/greeting.wav _run/spool/greetings/1001.wav
 	cp -r etc _run/etc
 	rm -f _run/etc/etc.am
 	sed -i -e 's|"/var/lib/scaidial/scaidial.db"|"../state/scaidial.db"|' \
 	    -e 's|"/var/spool/scaidial"|"../spool"|' \
 	    -e 's|"/run/scaidial/ctl.sock"|"../ctl.sock"|' \
+	    -e 's|^general: {|general: {\n  voicemail_greeting = "../../data/greeting.wav";|' \
 	    -e 's|"udp:0.0.0.0:5060", "tcp:0.0.0.0:5060"|"udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"|' \
 	    _run/etc/scaidial.conf
 fi
