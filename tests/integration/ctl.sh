@@ -81,7 +81,7 @@ is "$(ctl status --json | python3 -c 'import json,sys; print(json.load(sys.stdin
 # ---- metrics: Prometheus text exposition, --json ignored
 m=$(ctl metrics); rc=$?
 is "$rc" 0 "metrics exits 0"
-bad=$(printf '%s\n' "$m" | grep -Ev '^# (HELP|TYPE) [a-z_]+ .+$|^[a-z_]+(\{[a-z]+="[a-z]+"\})? -?[0-9]+(\.[0-9]+)?$' | head -n 3)
+bad=$(printf '%s\n' "$m" | grep -Ev '^# (HELP|TYPE) [a-z_]+ .+$|^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?[0-9]+(\.[0-9]+)?$' | head -n 3)
 is "$bad" "" "every metrics line is HELP, TYPE or a sample"
 for want in 'scaidial_up 1' 'scaidial_config_generation 1' 'scaidial_calls_active 0' \
     '# TYPE scaidial_config_reloads_total counter' 'scaidial_config_reloads_total{result="refused"} 0' \

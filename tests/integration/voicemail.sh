@@ -2,7 +2,8 @@
 # Voicemail end to end with sipp as the carrier: a tone streamed as RTP (PCMU, PCMA) is
 # recorded and checked by its frequency and length; '#' (RFC 4733), silence and the
 # caller's BYE end a message; the voicemail.created event arrives signed; the calls are
-# recorded; a re-INVITE is answered; kill -9 mid-call and a graceful stop lose nothing.
+# recorded; a re-INVITE is answered; scaidial-ctl hangup; srtp = required refuses plain
+# RTP; kill -9 mid-call and a graceful stop lose nothing.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 tap_watchdog 200
 
@@ -38,8 +39,11 @@ general: {
 webhooks: { secret = "$SECRET"; call_events = "http://127.0.0.1:$(cat "$T/hook.port")/ok"; };
 tenants = ( { id = "acme"; name = "Acme"; } );
 trunks = ( { id = "peer1"; tenant = "acme"; mode = "peer"; address = "sip:$CARRIER:5060";
-    allowed_addresses = [ "$CARRIER/32" ]; codecs = [ "PCMU", "PCMA" ]; } );
-dids = ( { number = "+15551230001"; trunk = "peer1"; dialplan = "vm"; } );
+    allowed_addresses = [ "$CARRIER/32" ]; codecs = [ "PCMU", "PCMA" ]; },
+  { id = "secure"; tenant = "acme"; mode = "peer"; address = "sip:$CARRIER:5060";
+    allowed_addresses = [ "$CARRIER/32" ]; srtp = "required"; } );
+dids = ( { number = "+15551230001"; trunk = "peer1"; dialplan = "vm"; },
+  { number = "+15551230002"; trunk = "secure"; dialplan = "vm"; } );
 extensions = ( { id = "3001"; tenant = "acme"; type = "sip"; username = "3001"; password = "x";
     voicemail = true; } );
 dialplans = ( { id = "vm"; tenant = "acme";
@@ -126,6 +130,35 @@ print(sum(1 for r in rows if r.get("sig_ok")), len(rows))' "$T/events.jsonl")" "
 m=$(ctl metrics)
 like "$m" 'scaidial_webhooks_total\{outcome="delivered"\} [4-9]' "metrics count the deliveries"
 
+# A re-INVITE putting the caller on hold is answered recvonly; a digit is logged.
+if call uac_voicemail_reinvite 0 PCMU "$T/tone-1000.wav" 2500 +15557770007; then
+	ok "a re-INVITE (hold) mid-message draws 200 with a=recvonly"; else
+	not_ok "a re-INVITE (hold) mid-message draws 200 with a=recvonly"; diag "$(tail -n 5 "$T/sipp-uac_voicemail_reinvite-PCMU.out")"; fi
+like "$(grep 're-INVITE' "$T/daemon.log" | tail -n 1)" "re-INVITE answered" "the log notes the re-INVITE"
+like "$(grep 'digit' "$T/daemon.log" | tail -n 1)" "digit 5" "the RFC 4733 digit 5 is logged as 5"
+check_message +15557770007 1000 2500 5000 "held"
+
+# scaidial-ctl hangup ends a call in progress with BYE.
+call uac_voicemail_wait 0 PCMU "$T/tone-1000.wav" 0 +15557770008 &
+SIPP_BG=$!
+wait_until 5 sh -c "'$SCAIDIAL_CTL' -s '$T/ctl.sock' --json calls | grep -q 15557770008"
+id=$(ctl --json calls | python3 -c 'import json,sys; print([c["id"] for c in json.load(sys.stdin) if c["from"] == "+15557770008"][0])')
+like "$(ctl hangup "$id")" "hanging up" "scaidial-ctl hangup ID answers"
+if wait "$SIPP_BG"; then ok "and the caller gets a BYE"; else not_ok "and the caller gets a BYE"; fi
+wait_until 2 sh -c "'$SCAIDIAL_CTL' -s '$T/ctl.sock' --json cdr --limit 1 | grep -q admin_hangup"
+is "$(cdr_last from cause)" "+15557770008 admin_hangup" "the call is recorded with cause admin_hangup"
+out=$(ctl hangup 00000000-0000-4000-8000-000000000000 2>&1); rc=$?
+is "$rc" 1 "hangup of an unknown call exits 1"
+
+# A trunk with srtp = "required" refuses a plain RTP offer with 488.
+sed "s/@STATUS@/488/" "$SIPP_DIR/uac.xml" >"$T/uac488.xml"
+if sipp 127.0.0.1:"$SIP_PORT" -i $CARRIER -p "$(free_port)" -sf "$T/uac488.xml" -s +15551230002 \
+    -set from +15557770009 -m 1 -timeout 10 -timeout_error >"$T/uac488.out" 2>&1; then
+	ok "srtp = required: a plain RTP offer is refused with 488"; else
+	not_ok "srtp = required: a plain RTP offer is refused with 488"; fi
+wait_until 2 sh -c "'$SCAIDIAL_CTL' -s '$T/ctl.sock' --json cdr --limit 1 | grep -q 15557770009"
+is "$(cdr_last from cause sip_status)" "+15557770009 media_refused 488" "and recorded so"
+
 # kill -9 in the middle of a message: the next start closes the call.
 call uac_voicemail_wait 0 PCMU "$T/tone-1000.wav" 0 +15557770005 &
 SIPP_BG=$!
@@ -137,7 +170,7 @@ kill "$SIPP_BG" 2>/dev/null; wait "$SIPP_BG" 2>/dev/null
 start_daemon || { not_ok "daemon restarts after kill -9"; done_testing; }
 like "$(grep 'closed 1 call' "$T/daemon.log")" "closed 1 call left open by an unclean stop" "the restart closes the call kill -9 left open"
 is "$(cdr_last from cause)" "+15557770005 daemon_restart" "with cause daemon_restart"
-is "$(ctl --json voicemail | python3 -c 'import json,sys; print(sum(1 for m in json.load(sys.stdin)))')" 4 "and the four earlier messages are all there"
+is "$(ctl --json voicemail | python3 -c 'import json,sys; print(sum(1 for m in json.load(sys.stdin)))')" 5 "and the five earlier messages are all there (the call hung up in its greeting left none)"
 
 # A graceful stop with a message being left: BYE to the caller, the call and the message kept.
 call uac_voicemail_wait 0 PCMU "$T/tone-1000.wav" 0 +15557770006 &
