@@ -5,7 +5,9 @@
  * the WAV and measured (dominant frequency, duration), what it sent is decoded and measured
  * too. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -813,6 +815,46 @@ out:
 	peer_fini(&p);
 }
 
+/* The workers are named media-N and block every signal, so SIGTERM and SIGHUP reach the
+ * control thread. */
+static void
+test_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int workers = 0, blocked = 0;
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		char path[300], line[256];
+		unsigned long long blk = 0;
+		FILE *f;
+
+		snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(line, sizeof line, f) == NULL || strncmp(line, "media-", 6) != 0) {
+			fclose(f);
+			continue;
+		}
+		fclose(f);
+		workers++;
+		snprintf(path, sizeof path, "/proc/self/task/%s/status", e->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		while (fgets(line, sizeof line, f) != NULL)
+			if (sscanf(line, "SigBlk: %llx", &blk) == 1)
+				break;
+		fclose(f);
+		if ((blk & (1ULL << (SIGTERM - 1))) && (blk & (1ULL << (SIGHUP - 1))) &&
+		    (blk & (1ULL << (SIGINT - 1))))
+			blocked++;
+	}
+	if (d != NULL)
+		closedir(d);
+	is_int(workers, 2, "threads: two workers named media-N");
+	is_int(blocked, 2, "threads: both block SIGTERM, SIGHUP, SIGINT");
+}
+
 int
 main(void)
 {
@@ -826,6 +868,7 @@ main(void)
 	cfg.general.rtp_port_min = 42000;
 	cfg.general.rtp_port_max = 42999;
 	srand(4);
+	test_threads();
 
 	test_tone("PCMU", AF_INET, CODEC_PCMU, 0, 8000, true);
 	test_tone("PCMA", AF_INET, CODEC_PCMA, 8, 8000, false);
