@@ -6,6 +6,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -233,6 +235,9 @@ media_worker_start(struct media_worker *w, int id)
 {
 	struct itimerspec its = { { 0, MEDIA_TICK_MS * 1000000L }, { 0, MEDIA_TICK_MS * 1000000L } };
 	struct epoll_event ev;
+	sigset_t all, old;
+	char name[16];
+	int r;
 
 	w->id = id;
 	w->rand = (uint32_t)id * 2654435761u + (uint32_t)getpid();
@@ -252,7 +257,16 @@ media_worker_start(struct media_worker *w, int id)
 	ev.data.ptr = &w->tickfd;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->tickfd, &ev) < 0)
 		return -1;
-	return pthread_create(&w->thread, NULL, media_worker_main, w) == 0 ? 0 : -1;
+	/* Signals are the control thread's business: workers start with all of them blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&w->thread, NULL, media_worker_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r != 0)
+		return errno = r, -1;
+	snprintf(name, sizeof name, "media-%u", (unsigned)id % 1000);
+	pthread_setname_np(w->thread, name);	/* top -H, gdb: which worker is busy */
+	return 0;
 }
 
 int

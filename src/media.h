@@ -56,8 +56,9 @@ struct media_event {
 
 typedef void	media_event_cb(struct media_session *, const struct media_event *, void *arg);
 
-/* Per-session figures for metrics, refreshed by the worker every RTCP interval (5 s) and
- * when the session ends; media_session_stats() returns the latest copy. */
+/* Per-session figures for metrics, refreshed by the worker every RTCP interval (about 5 s),
+ * when the peer's RTCP arrives, when a recording ends and when the session ends;
+ * media_session_stats() returns the latest copy. */
 struct media_stats {
 	uint64_t	 rx_packets, rx_octets;
 	uint64_t	 tx_packets, tx_octets;
@@ -94,7 +95,8 @@ void	 media_metrics(struct buf *);
 
 /* workers: 0 = one per online CPU. The control loop (loop_init) must exist. 0 or -1. */
 int	 media_init(int workers);
-/* Stops the workers; sessions still open are closed without further callbacks. */
+/* Stops the workers; sessions still open are closed (recordings completed) without further
+ * callbacks, and their handles are invalid afterwards. */
 void	 media_fini(void);
 
 /* Answers an SDP offer from a trunk's peer and starts the session's media on a worker: a
@@ -119,7 +121,9 @@ struct media_session *media_session_offer(const struct config *, const struct tr
 int	 media_session_answer(struct media_session *, const struct trunk *, const char *answer,
 	    size_t answer_len);
 /* A re-INVITE's offer (hold, resume, a new address): same port and our same key, the new
- * direction and peer. Returns 0 and *answer, or the SIP status (the session is unchanged). */
+ * direction and peer. A change of codec ends a playback or recording in progress (with their
+ * events). Returns 0 and *answer, or the SIP status (the session is unchanged); turning SRTP
+ * on or off mid-call is refused with 488. */
 int	 media_session_update(struct media_session *, const struct trunk *,
 	    const char *offer, size_t offer_len, char **answer);
 

@@ -5,7 +5,9 @@
  * the WAV and measured (dominant frequency, duration), what it sent is decoded and measured
  * too. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -813,6 +815,108 @@ out:
 	peer_fini(&p);
 }
 
+/* A re-INVITE moves the media to another address and codec (a transfer on the carrier's
+ * side): we answer the new codec, send there, and record what comes from there. */
+static void
+test_reinvite(void)
+{
+	struct trunk t = mk_trunk(SRTP_OFF);
+	struct peer p;
+	char *offer, *answer = NULL, *re, *ans2 = NULL, path[128];
+	int before;
+
+	peer_init(&p, CODEC_PCMU, 0);
+	offer = offer_for(&p, "PCMU", 8000, "", "RTP/AVP");
+	is_int(start_session(&p, offer, &t, &answer), 0, "re-INVITE: session answered");
+	if (p.ms == NULL)
+		goto out;
+	p.frames = 10;
+	peer_run(&p, 0, 300);
+	ok(p.rx_packets > 5, "re-INVITE: media flows to the first address");
+
+	close(p.fd);	/* the carrier's media moves to another port, and to PCMA */
+	p.fd = udp_socket(AF_INET, &p.port);
+	codec_free(p.cx);
+	codec_free(p.dec);
+	p.codec = CODEC_PCMA;
+	p.pt = 8;
+	p.cx = codec_new(CODEC_PCMA);
+	p.dec = codec_new(CODEC_PCMA);
+	re = offer_for(&p, "PCMA", 8000, "", "RTP/AVP");
+	is_int(media_session_update(p.ms, &t, re, strlen(re), &ans2), 0, "re-INVITE: answered");
+	{
+		char mline[64];
+
+		snprintf(mline, sizeof mline, "m=audio %d RTP/AVP 8 101\r\n",
+		    media_session_port(p.ms));
+		ok(ans2 != NULL && strstr(ans2, mline) != NULL,
+		    "re-INVITE: PCMA answered on the same port");
+		ok(strstr(answer, " 1 IN IP4 ") != NULL && ans2 != NULL &&
+		    strstr(ans2, " 2 IN IP4 ") != NULL, "re-INVITE: the o= version moved on");
+	}
+	is_int(media_session_neg(p.ms)->codec, CODEC_PCMA, "re-INVITE: PCMA now");
+	snprintf(path, sizeof path, "%s/reinvite.wav", tmpdir);
+	media_session_record(p.ms, path, 600, 0);
+	before = p.rx_packets;
+	p.sent = 0;
+	p.frames = 45;
+	p.phase = 0;
+	p.rec_done = false;
+	p.heard_max = 8000;
+	p.heard = xcalloc(p.heard_max, sizeof *p.heard);
+	peer_run(&p, 1, 4000);
+	ok(p.rx_packets - before > 10, "re-INVITE: the engine sends to the new address");
+	ok(p.rec_done, "re-INVITE: recording done");
+	check_recording("re-INVITE", path, 8000, 1000, 600, 0);
+	ok(p.heard_n > 0, "re-INVITE: it sends PCMA (payload type 8)");
+	free(re);
+	free(ans2);
+out:
+	free(offer);
+	free(answer);
+	peer_fini(&p);
+}
+
+/* The workers are named media-N and block every signal, so SIGTERM and SIGHUP reach the
+ * control thread. */
+static void
+test_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int workers = 0, blocked = 0;
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		char path[300], line[256];
+		unsigned long long blk = 0;
+		FILE *f;
+
+		snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(line, sizeof line, f) == NULL || strncmp(line, "media-", 6) != 0) {
+			fclose(f);
+			continue;
+		}
+		fclose(f);
+		workers++;
+		snprintf(path, sizeof path, "/proc/self/task/%s/status", e->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		while (fgets(line, sizeof line, f) != NULL)
+			if (sscanf(line, "SigBlk: %llx", &blk) == 1)
+				break;
+		fclose(f);
+		if ((blk & (1ULL << (SIGTERM - 1))) && (blk & (1ULL << (SIGHUP - 1))) &&
+		    (blk & (1ULL << (SIGINT - 1))))
+			blocked++;
+	}
+	if (d != NULL)
+		closedir(d);
+	is_int(workers, 2, "threads: two workers named media-N");
+	is_int(blocked, 2, "threads: both block SIGTERM, SIGHUP, SIGINT");
+}
+
 int
 main(void)
 {
@@ -826,6 +930,7 @@ main(void)
 	cfg.general.rtp_port_min = 42000;
 	cfg.general.rtp_port_max = 42999;
 	srand(4);
+	test_threads();
 
 	test_tone("PCMU", AF_INET, CODEC_PCMU, 0, 8000, true);
 	test_tone("PCMA", AF_INET, CODEC_PCMA, 8, 8000, false);
@@ -837,6 +942,7 @@ main(void)
 	test_play_dtmf_hold();
 	test_rtcp();
 	test_outbound();
+	test_reinvite();
 	{
 		struct media_totals tot;
 		struct peer idle;
@@ -845,7 +951,7 @@ main(void)
 		peer_run(&idle, 0, 200);	/* the last sessions' goodbyes */
 		peer_fini(&idle);
 		media_totals(&tot);
-		is_int(tot.sessions_started, 11, "totals: 11 sessions started");
+		is_int(tot.sessions_started, 12, "totals: 12 sessions started");
 		is_int(tot.sessions_active, 0, "totals: none left");
 		ok(tot.rx_packets > 400 && tot.tx_packets > 400, "totals: %llu packets in, %llu out",
 		    (unsigned long long)tot.rx_packets, (unsigned long long)tot.tx_packets);
@@ -861,7 +967,7 @@ main(void)
 			snprintf(want, sizeof want, "\nscaidial_rtp_packets_total{direction=\"in\"} %llu\n",
 			    (unsigned long long)tot.rx_packets);
 			ok(strstr(b.data, want) != NULL &&
-			    strstr(b.data, "\nscaidial_media_sessions_total 11\n") != NULL &&
+			    strstr(b.data, "\nscaidial_media_sessions_total 12\n") != NULL &&
 			    strstr(b.data, "\nscaidial_rtp_timeouts_total 1\n") != NULL &&
 			    strstr(b.data, "# TYPE scaidial_rtp_dropped_total counter\n") != NULL,
 			    "metrics: the totals in Prometheus text");

@@ -183,6 +183,22 @@ test_baresip(void)
 	t = mk_trunk(SRTP_OPTIONAL, 1, CODEC_G722);
 	is_int(sdp_answer(&t, baresip_offer, strlen(baresip_offer), &l, &n, &a), 488,
 	    "baresip: no common codec -> 488");
+	{
+		/* Suites we do not do, and an MKI we would not honour: nothing usable. */
+		static const char unusable[] = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\n"
+		    "c=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 7000 RTP/SAVP 0\r\n"
+		    "a=crypto:1 AEAD_AES_256_GCM inline:ZBBt3ZUYJUdKX2D8yiSfxWcCBIV3kh/59qCelPvO\r\n"
+		    "a=crypto:2 AES_CM_128_HMAC_SHA1_80 "
+		    "inline:ZBBt3ZUYJUdKX2D8yiSfxWcCBIV3kh/59qCelPvO|2^20|1:4\r\n"
+		    "a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:c2hvcnQ=\r\n";
+		struct sdp_desc d;
+
+		t = mk_trunk(SRTP_OPTIONAL, 1, CODEC_PCMU);
+		is_int(sdp_parse(unusable, strlen(unusable), &d), 0, "unusable crypto: parses");
+		is_int(d.n_crypto, 0, "unusable crypto: GCM, MKI and a short key all skipped");
+		is_int(sdp_answer(&t, unusable, strlen(unusable), &l, &n, &a), 488,
+		    "unusable crypto on RTP/SAVP -> 488");
+	}
 }
 
 static void
