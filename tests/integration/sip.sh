@@ -133,10 +133,10 @@ check "100 Trying came first" grep -q "SIP/2.0 100 Trying" "$T/uac-+15551230001-
 wait_until 2 cdr_has dialplan_hangup
 is "$(cdr_last trunk did from cause sip_status action)" "carrier1 +15551230001 +15559990000 dialplan_hangup 603 hangup" \
     "the call record names trunk, DID, caller, cause, status and action"
-if uac 480 +15551230001 +15557770000; then ok "ring_extension answers 480 while this build has no media"; else
+if uac 480 +15551230001 +15557770000; then ok "ring_extension answers 480 while this build has no LiveKit leg"; else
 	not_ok "ring_extension answers 480"; fi
-like "$(grep 'action ring_extension' "$T/daemon.log")" "needs media, not available in this build" "and says why in the log"
-if uac 501 +15551230002 +15557770000; then ok "forward answers 501 while this build has no media"; else
+like "$(grep 'action ring_extension' "$T/daemon.log")" "needs the LiveKit leg, not available in this build" "and says why in the log"
+if uac 501 +15551230002 +15557770000; then ok "forward answers 501 while this build has no forwarding"; else
 	not_ok "forward answers 501"; fi
 if uac 486 +15551230003 +15557770000; then ok "a hangup rule's status (486) reaches the carrier"; else
 	not_ok "a hangup rule's status (486) reaches the carrier"; fi
@@ -213,6 +213,14 @@ like "$(grep 'throttling' "$T/daemon.log")" "sip: throttling 127.0.0.2: .* refus
     "a stranger drawing more than 20 refusals in 10 s is throttled (one log line)"
 like "$(probe ask --to "$to" --from 127.0.0.2 INVITE +15551230001)" "^SIP/2.0 403 Forbidden" \
     "and keeps getting the same answer"
+
+# A reload re-registers only the trunk whose registration settings changed.
+before=$(grep -c "trunk carrier1: registering at" "$T/daemon.log")
+sed -i 's/password = "wrong";/password = "still-wrong";/' "$T/etc/scaidial.conf"
+if wait_until 3 grep -q "trunk carrier2: registration settings changed" "$T/daemon.log"; then
+	ok "a changed password re-registers that trunk"; else not_ok "a changed password re-registers that trunk"; fi
+is "$(grep -c "trunk carrier1: registering at" "$T/daemon.log")" "$before" "the other trunk keeps its binding (no new REGISTER)"
+check "and stays registered" trunk_is carrier1 state registered
 
 m=$(ctl metrics)
 like "$m" 'scaidial_registrations\{state="registered"\} 1' "metrics count the registered trunk"
