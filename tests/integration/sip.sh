@@ -221,6 +221,12 @@ if wait_until 3 grep -q "trunk carrier2: registration settings changed" "$T/daem
 	ok "a changed password re-registers that trunk"; else not_ok "a changed password re-registers that trunk"; fi
 is "$(grep -c "trunk carrier1: registering at" "$T/daemon.log")" "$before" "the other trunk keeps its binding (no new REGISTER)"
 check "and stays registered" trunk_is carrier1 state registered
+NEW_PORT=$(free_port)
+sed -i "s/\"udp:127.0.0.1:$SIP_PORT\", \"tcp:127.0.0.1:$SIP_PORT\"/\"udp:127.0.0.1:$NEW_PORT\", \"tcp:127.0.0.1:$NEW_PORT\"/" "$T/etc/scaidial.conf"
+wait_until 3 grep -q "sip: sip_listen changed" "$T/daemon.log"
+like "$(ctl status)" "sip listening +sip:127.0.0.1:$SIP_PORT \\(sip_listen changed: restart to apply\\)" \
+    "a changed sip_listen is reported as needing a restart; the listeners in force stay"
+like "$(probe ask --to "$to" --from $CARRIER OPTIONS keepalive)" "^SIP/2.0 200 OK" "and keep answering"
 
 m=$(ctl metrics)
 like "$m" 'scaidial_registrations\{state="registered"\} 1' "metrics count the registered trunk"
