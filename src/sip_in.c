@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "call.h"
+#include "call_events.h"
 #include "config.h"
 #include "dialplan.h"
 #include "log.h"
@@ -57,6 +58,7 @@ in_record_end(struct sip_leg *leg, const char *cause, int status)
 	c->state = CALL_ENDING;
 	store_leg_ended(c->leg_id, 0, cause, status);
 	store_call_ended(c->id, 0, cause, status);
+	call_events_ended(c, cause, status);
 	if (status)
 		log_info("sip: call %s: ended: %s (SIP %d)", c->id, cause, status);
 	else
@@ -248,6 +250,7 @@ in_invite_new(nua_handle_t *nh, const sip_t *sip)
 	if (dr != DIALPLAN_OK)
 		c->decision.n_steps = 0;
 	in_insert(c, c->sip_call_id);
+	call_events_started(c);
 	log_info("sip: call %s: INVITE from %s (trunk %s) for %s, caller \"%s\", generation "
 	    "%llu", c->id, src.text, did->trunk->id, did->number, caller,
 	    (unsigned long long)cfg->generation);
@@ -379,6 +382,7 @@ in_state(struct sip_leg *leg, tagi_t *tags)
 		leg->call->answered_ms = loop_now_ms();
 		store_call_answered(leg->call->id, 0);
 		store_leg_answered(leg->call->leg_id, 0);
+		call_events_answered(leg->call);
 	}
 	if (cs == nua_callstate_terminated) {
 		in_record_end(leg, "terminated", 0);

@@ -127,8 +127,19 @@ import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if "voicemail.created" in l]
 print(sum(1 for r in rows if r.get("sig_ok")), len(rows))' "$T/events.jsonl")" "4 4" "each one correctly signed"
 
+# The call lifecycle events for those four calls.
+wait_until 5 sh -c "[ \$(grep -c 'call.ended' '$T/events.jsonl') -ge 4 ]"
+is "$(python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+n = lambda e: sum(1 for r in rows if r["event"] == e and r["sig_ok"])
+ended = sorted(json.loads(r["body"])["cause"] for r in rows if r["event"] == "call.ended")
+print(n("call.started"), n("call.answered"), n("call.ended"), " ".join(ended))' "$T/events.jsonl")" \
+    "4 4 4 caller_bye voicemail_done voicemail_done voicemail_done" \
+    "call.started, call.answered and call.ended arrive signed, with the causes"
+
 m=$(ctl metrics)
-like "$m" 'scaidial_webhooks_total\{outcome="delivered"\} [4-9]' "metrics count the deliveries"
+like "$m" 'scaidial_webhooks_total\{outcome="delivered"\} 16' "metrics count the 16 deliveries"
 
 # A re-INVITE putting the caller on hold is answered recvonly; a digit is logged.
 if call uac_voicemail_reinvite 0 PCMU "$T/tone-1000.wav" 2500 +15557770007; then
