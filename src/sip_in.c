@@ -22,6 +22,7 @@
 #include "sip_route.h"
 #include "media.h"
 #include "voicemail.h"
+#include "ring.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -34,6 +35,7 @@ struct sip_leg {
 	char		*offer;		/* the INVITE's SDP, NULL without one */
 	size_t		 offer_len;
 	struct voicemail *vm;		/* while the call is in voicemail */
+	struct ring	*ring;		/* while an extension rings */
 };
 
 static nua_t *in_nua;
@@ -70,6 +72,7 @@ in_leg_free(struct sip_leg *leg)
 {
 	if (leg->vm != NULL)
 		voicemail_caller_gone(leg->vm);
+	ring_stop(leg->ring);
 	free(leg->offer);
 	if (leg->nh != NULL) {
 		nua_handle_bind(leg->nh, NULL);
@@ -91,12 +94,16 @@ static void
 in_insert(struct call *c, const char *sip_call_id)
 {
 	const struct dialplan_step *st = c->decision.n_steps ? &c->decision.steps[0] : NULL;
+	char room[160] = "";
+
+	if (st != NULL && st->action == ACTION_RING_EXTENSION)
+		ring_room_name(c, room, sizeof(room));
 
 	store_call_insert(&(struct store_call){ .id = c->id, .tenant = c->tenant->id,
 	    .direction = "inbound", .did = c->did->number, .caller = c->caller,
 	    .callee = c->did->number, .trunk = c->trunk->id, .dialplan = c->did->dialplan->id,
 	    .rule_priority = st ? st->rule->priority : -1,
-	    .action = st ? config_action_name(st->action) : "", .state = "routing",
+	    .action = st ? config_action_name(st->action) : "", .room = room, .state = "routing",
 	    .config_generation = c->cfg->generation, .started_ms = c->started_ms });
 	store_leg_insert(&(struct store_leg){ .id = c->leg_id, .call_id = c->id, .kind = "sip",
 	    .identity = c->source, .sip_call_id = sip_call_id, .state = "routing",
@@ -140,6 +147,43 @@ in_voicemail(struct sip_leg *leg, const struct extension *ext)
 	voicemail_start(leg->vm);
 }
 
+static void in_run_step(struct sip_leg *);
+
+/* The ring ended unanswered: the next step of the chain (voicemail, hangup, the next
+ * rule), or 480 when there is none. */
+static void
+in_ring_done(void *arg, const char *why)
+{
+	struct sip_leg *leg = arg;
+	struct call *c = leg->call;
+
+	ring_stop(leg->ring);
+	leg->ring = NULL;
+	if (leg->recorded)
+		return;
+	if (c->step + 1 >= c->decision.n_steps) {
+		in_reject(leg, 480, "Temporarily Unavailable", "no_answer");
+		return;
+	}
+	c->step++;
+	log_info("sip: call %s: no answer (%s): on to the next step", c->id, why);
+	in_run_step(leg);
+}
+
+/* ring_extension: 180 Ringing while the extension's user or bot is called to the room.
+ * The LiveKit leg that would answer the call from the room is not in this build, so the
+ * ring ends by its timeout (or the caller's CANCEL) and the chain goes on. */
+static void
+in_ring(struct sip_leg *leg, const struct dialplan_step *st)
+{
+	struct call *c = leg->call;
+
+	nua_respond(leg->nh, SIP_180_RINGING, TAG_END());
+	c->state = CALL_RINGING;
+	store_call_set_state(c->id, "ringing");
+	leg->ring = ring_start(c, st, in_ring_done, leg);
+}
+
 /* Carries out the call's current dialplan step. */
 static void
 in_run_step(struct sip_leg *leg)
@@ -161,11 +205,7 @@ in_run_step(struct sip_leg *leg)
 		in_voicemail(leg, st->extension);
 		return;
 	case ACTION_RING_EXTENSION:
-		/* Ringing needs the LiveKit leg, which this build does not carry yet: say so
-		 * instead of ringing nobody. */
-		log_warn("sip: call %s: action %s needs the LiveKit leg, not available in this "
-		    "build: answering 480", c->id, config_action_name(st->action));
-		in_reject(leg, 480, "Temporarily Unavailable", "action_unavailable");
+		in_ring(leg, st);
 		return;
 	case ACTION_FORWARD:
 		log_warn("sip: call %s: action forward is not available in this build: "

@@ -133,9 +133,10 @@ check "100 Trying came first" grep -q "SIP/2.0 100 Trying" "$T/uac-+15551230001-
 wait_until 2 cdr_has dialplan_hangup
 is "$(cdr_last trunk did from cause sip_status action)" "carrier1 +15551230001 +15559990000 dialplan_hangup 603 hangup" \
     "the call record names trunk, DID, caller, cause, status and action"
-if uac 480 +15551230001 +15557770000; then ok "ring_extension answers 480 while this build has no LiveKit leg"; else
-	not_ok "ring_extension answers 480"; fi
-like "$(grep 'action ring_extension' "$T/daemon.log")" "needs the LiveKit leg, not available in this build" "and says why in the log"
+if uac 480 +15551230001 +15557770000; then ok "ring_extension with no LiveKit server to make the room: on_no_answer hangup (480)"; else
+	not_ok "ring_extension with no LiveKit server: 480"; fi
+check "180 Ringing came before it" grep -q "SIP/2.0 180 Ringing" "$T/uac-+15551230001-480.msg"
+like "$(grep 'ring: call' "$T/daemon.log" | grep 'not created')" "room call-.* not created" "and the log says the room could not be made"
 if uac 501 +15551230002 +15557770000; then ok "forward answers 501 while this build has no forwarding"; else
 	not_ok "forward answers 501"; fi
 if uac 486 +15551230003 +15557770000; then ok "a hangup rule's status (486) reaches the carrier"; else

@@ -1,0 +1,26 @@
+/* ring: the signalling half of ring_extension. Creates the call's LiveKit room, tells the
+ * tenant app (call.ringing, with a token for the wave user) or the bot platform
+ * (bot.kickoff, with the bot's token), and hands the call on to its next dialplan step when
+ * the rule's timeout passes, the room cannot be created, or the webhook is not delivered.
+ * The SIP side gives the caller 180 Ringing meanwhile. */
+#ifndef SCAIDIAL_RING_H
+#define SCAIDIAL_RING_H
+
+#include <stddef.h>
+
+struct call;
+struct dialplan_step;
+struct ring;
+
+/* Nobody answered: why ("timeout", "webhook_failed", "no_room"). */
+typedef void	ring_done_cb(void *arg, const char *why);
+
+/* The room name of a call: livekit.room_prefix + the call id. */
+void	 ring_room_name(const struct call *, char *out, size_t outlen);
+struct ring *ring_start(const struct call *, const struct dialplan_step *, ring_done_cb *,
+	    void *arg);
+/* The ring ended unanswered (the call ended, or moved on to its next step): timers and
+ * pending requests are dropped, no callback, and the room is deleted. */
+void	 ring_stop(struct ring *);
+
+#endif
