@@ -23,6 +23,8 @@
 #include "media.h"
 #include "voicemail.h"
 #include "ring.h"
+
+#include <sofia-sip/url.h>
 #include "store.h"
 #include "xmalloc.h"
 
@@ -36,6 +38,10 @@ struct sip_leg {
 	size_t		 offer_len;
 	struct voicemail *vm;		/* while the call is in voicemail */
 	struct ring	*ring;		/* while an extension rings */
+	struct media_session *ms;	/* a call answered only to be transferred */
+	char		*refer_to;	/* forward by REFER: the target, sent once answered */
+	int		 refer_sent;
+	char		 fwd_leg[CALL_ID_LEN + 1];	/* the forward leg's record */
 };
 
 static nua_t *in_nua;
@@ -73,6 +79,9 @@ in_leg_free(struct sip_leg *leg)
 	if (leg->vm != NULL)
 		voicemail_caller_gone(leg->vm);
 	ring_stop(leg->ring);
+	if (leg->ms != NULL)
+		media_session_free(leg->ms);
+	free(leg->refer_to);
 	free(leg->offer);
 	if (leg->nh != NULL) {
 		nua_handle_bind(leg->nh, NULL);
@@ -184,6 +193,114 @@ in_ring(struct sip_leg *leg, const struct dialplan_step *st)
 	leg->ring = ring_start(c, st, in_ring_done, leg);
 }
 
+static void
+in_media_event(struct media_session *ms, const struct media_event *ev, void *arg)
+{
+	struct sip_leg *leg = arg;
+
+	(void)ms;
+	if (ev->type == MEDIA_EV_RTP_TIMEOUT && !leg->recorded)
+		in_end(leg, "rtp_timeout");
+}
+
+/* The Refer-To of a forward target: a SIP URI as written, or the E.164 number at the
+ * carrier the call came from (the trunk's address, else its registrar). */
+static char *
+in_refer_uri(const struct call *c, const char *target)
+{
+	su_home_t home[1] = { SU_HOME_INIT(home) };
+	const char *carrier = c->trunk->address[0] ? c->trunk->address : c->trunk->registrar;
+	url_t *u;
+	char *r;
+
+	if (strncmp(target, "sip:", 4) == 0 || strncmp(target, "sips:", 5) == 0)
+		return xstrdup(target);
+	u = url_make(home, carrier);
+	if (u == NULL || u->url_host == NULL)
+		r = NULL;
+	else
+		r = xasprintf("sip:%s@%s%s%s", target, u->url_host, u->url_port ? ":" : "",
+		    u->url_port ? u->url_port : "");
+	su_home_deinit(home);
+	return r;
+}
+
+/* forward by REFER: the call is answered (REFER needs a dialog), then the carrier is
+ * asked to transfer it (RFC 3515) once the ACK is in; its NOTIFYs say how it went. */
+static void
+in_refer(struct sip_leg *leg, const struct dialplan_step *st)
+{
+	struct call *c = leg->call;
+	char *answer = NULL;
+	int status = 500;
+
+	if ((leg->refer_to = in_refer_uri(c, st->target)) == NULL) {
+		log_warn("sip: call %s: trunk %s has no carrier address to REFER to", c->id,
+		    c->trunk->id);
+		in_reject(leg, 480, "Temporarily Unavailable", "refer_failed");
+		return;
+	}
+	if (leg->offer == NULL || (leg->ms = media_session_new(c->cfg, c->trunk, leg->offer,
+	    leg->offer_len, &answer, &status, in_media_event, leg)) == NULL) {
+		if (leg->offer == NULL)
+			status = 488;
+		in_reject(leg, status, sip_status_phrase(status) ? sip_status_phrase(status) :
+		    "Not Acceptable Here", "media_refused");
+		return;
+	}
+	nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+	    SIPTAG_PAYLOAD_STR(answer), TAG_END());
+	free(answer);
+}
+
+static void
+in_refer_send(struct sip_leg *leg)
+{
+	struct call *c = leg->call;
+
+	leg->refer_sent = 1;
+	call_uuid(leg->fwd_leg);
+	store_leg_insert(&(struct store_leg){ .id = leg->fwd_leg, .call_id = c->id,
+	    .kind = "forward", .identity = leg->refer_to, .state = "referring",
+	    .started_ms = loop_now_ms() });
+	log_info("sip: call %s: REFER to %s", c->id, leg->refer_to);
+	nua_refer(leg->nh, SIPTAG_REFER_TO_STR(leg->refer_to), TAG_END());
+}
+
+/* The transfer's outcome: the REFER's own answer, or the status in a NOTIFY's sipfrag. */
+static void
+in_refer_outcome(struct sip_leg *leg, int status, const char *how)
+{
+	if (status < 200)
+		return;
+	if (status < 300) {
+		log_info("sip: call %s: transferred to %s (%s %d)", leg->call->id, leg->refer_to,
+		    how, status);
+		store_leg_answered(leg->fwd_leg, 0);
+		store_leg_ended(leg->fwd_leg, 0, "referred", status);
+		in_end(leg, "forwarded");
+	} else {
+		log_warn("sip: call %s: transfer to %s failed (%s %d)", leg->call->id,
+		    leg->refer_to, how, status);
+		store_leg_ended(leg->fwd_leg, 0, "refer_failed", status);
+		in_end(leg, "refer_failed");
+	}
+}
+
+static void
+in_notify(struct sip_leg *leg, const sip_t *sip)
+{
+	int status = 0;
+
+	if (!leg->refer_sent || leg->recorded || sip == NULL || sip->sip_payload == NULL)
+		return;
+	/* message/sipfrag: "SIP/2.0 200 OK" */
+	if (sip->sip_payload->pl_len > 12 && strncmp(sip->sip_payload->pl_data, "SIP/2.0 ", 8) == 0)
+		status = atoi(sip->sip_payload->pl_data + 8);
+	if (status >= 200)
+		in_refer_outcome(leg, status, "NOTIFY");
+}
+
 /* Carries out the call's current dialplan step. */
 static void
 in_run_step(struct sip_leg *leg)
@@ -208,7 +325,11 @@ in_run_step(struct sip_leg *leg)
 		in_ring(leg, st);
 		return;
 	case ACTION_FORWARD:
-		log_warn("sip: call %s: action forward is not available in this build: "
+		if (st->method == FORWARD_REFER) {
+			in_refer(leg, st);
+			return;
+		}
+		log_warn("sip: call %s: forward by bridge is not available in this build: "
 		    "answering 501", c->id);
 		in_reject(leg, 501, "Not Implemented", "action_unavailable");
 		return;
@@ -416,6 +537,8 @@ in_state(struct sip_leg *leg, tagi_t *tags)
 	int cs = -1;
 
 	tl_gets(tags, NUTAG_CALLSTATE_REF(cs), TAG_END());
+	if (cs == nua_callstate_ready && leg->refer_to != NULL && !leg->refer_sent)
+		in_refer_send(leg);
 	if (cs == nua_callstate_ready && !leg->answered) {
 		leg->answered = 1;
 		leg->call->state = CALL_ANSWERED;
@@ -448,6 +571,14 @@ sip_in_event(nua_event_t ev, int status, const char *phrase, nua_handle_t *nh,
 	case nua_i_info:
 		if (leg != NULL)
 			in_info(leg, sip);
+		return;
+	case nua_i_notify:
+		if (leg != NULL)
+			in_notify(leg, sip);
+		return;
+	case nua_r_refer:
+		if (leg != NULL && status >= 300)
+			in_refer_outcome(leg, status, "REFER");
 		return;
 	case nua_i_options:
 		if (owner == NULL)

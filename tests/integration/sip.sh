@@ -52,7 +52,7 @@ dialplans = (
       { priority = 10; match = { caller = "^\\\\+1555999"; }; action = "hangup"; status = 603; },
       { priority = 20; action = "ring_extension"; extension = "1001"; timeout = 20; on_no_answer = "hangup"; } ); },
   { id = "fwd"; tenant = "acme"; rules = (
-      { priority = 10; action = "forward"; target = "+15557654321"; method = "refer"; } ); },
+      { priority = 10; action = "forward"; target = "+15557654321"; method = "bridge"; } ); },
   { id = "busy"; tenant = "acme"; rules = ( { priority = 10; action = "hangup"; status = 486; } ); }
 );
 EOF
@@ -137,8 +137,8 @@ if uac 480 +15551230001 +15557770000; then ok "ring_extension with no LiveKit se
 	not_ok "ring_extension with no LiveKit server: 480"; fi
 check "180 Ringing came before it" grep -q "SIP/2.0 180 Ringing" "$T/uac-+15551230001-480.msg"
 like "$(grep 'ring: call' "$T/daemon.log" | grep 'not created')" "room call-.* not created" "and the log says the room could not be made"
-if uac 501 +15551230002 +15557770000; then ok "forward answers 501 while this build has no forwarding"; else
-	not_ok "forward answers 501"; fi
+if uac 501 +15551230002 +15557770000; then ok "forward by bridge answers 501 (not in this build)"; else
+	not_ok "forward by bridge answers 501"; fi
 if uac 486 +15551230003 +15557770000; then ok "a hangup rule's status (486) reaches the carrier"; else
 	not_ok "a hangup rule's status (486) reaches the carrier"; fi
 if uac 486 15551230003 +15557770000; then ok "the DID is found without its +"; else
