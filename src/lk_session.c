@@ -59,9 +59,10 @@ struct lk_session {
 	int		 send_ext_level;
 	int		 recv_pt;
 	int		 recv_ext_mid;
-	GPtrArray	*local_cands;	/* before our first offer went out */
+	GPtrArray	*local_cands;	/* before the first answer */
 	GPtrArray	*remote_cands;	/* before the first answer */
 	int		 remote_final;
+	int		 remote_added;	/* remote candidates given to libnice */
 	GHashTable	*mid_track;	/* mid -> track sid */
 	GPtrArray	*peers;		/* struct lk_peer * */
 	struct lk_ssrc	 ssrcs[LK_MAX_SSRC];
@@ -221,7 +222,6 @@ lk_session_offer(struct lk_session *s)
 	Lk__SessionDescription sd = LK__SESSION_DESCRIPTION__INIT;
 	struct lk_sdp_offer o;
 	char *sdp;
-	guint i;
 
 	if (s->offer_pending || s->ended)
 		return;
@@ -247,7 +247,19 @@ lk_session_offer(struct lk_session *s)
 	g_free(sdp);
 	s->offer_pending = 1;
 	s->offered_media = o.nmedia;
-	/* The server takes candidates only once it has an offer. */
+}
+
+/* Our candidates go out only once libnice knows the server's credentials and at least
+ * one of its candidates (or that there are none): a check that arrives earlier is parked
+ * by libnice, and libnice 0.1.21 replays a parked check with the receive buffer's size
+ * instead of the message's (a read past the copy; a crash under AddressSanitizer). */
+static void
+lk_session_flush_candidates(struct lk_session *s)
+{
+	guint i;
+
+	if (!s->answered || (s->remote_added == 0 && !s->remote_final))
+		return;
 	for (i = 0; i < s->local_cands->len; i++)
 		lk_session_send_candidate(s, g_ptr_array_index(s->local_cands, i));
 	g_ptr_array_set_size(s->local_cands, 0);
@@ -270,7 +282,9 @@ lk_session_answer_cand(void *arg, const char *mid, const char *cand)
 
 	(void)mid;
 	if (webrtc_add_remote_candidate(s->rtc, cand) != 0)
-		log_debug("livekit: unusable candidate in the answer: %s", cand);
+		log_debug("livekit: unusable candidate %s", cand);
+	else
+		s->remote_added++;
 }
 
 static void
@@ -323,6 +337,7 @@ lk_session_on_answer(struct lk_session *s, const Lk__SessionDescription *sd)
 		g_ptr_array_set_size(s->remote_cands, 0);
 		if (s->remote_final)
 			webrtc_remote_candidates_done(s->rtc);
+		lk_session_flush_candidates(s);
 	}
 	for (k = 0; k < s->nssrc; k++)
 		lk_session_resolve(s, &s->ssrcs[k]);
@@ -339,18 +354,17 @@ lk_session_on_trickle(struct lk_session *s, const Lk__TrickleRequest *t)
 
 	if (t->candidateinit != NULL && t->candidateinit[0] != '\0' &&
 	    lk_sdp_trickle_parse(t->candidateinit, cand, sizeof cand, mid, sizeof mid) == 0) {
-		if (s->answered) {
-			if (webrtc_add_remote_candidate(s->rtc, cand) != 0)
-				log_debug("livekit: unusable candidate %s", cand);
-		} else
+		if (s->answered)
+			lk_session_answer_cand(s, mid, cand);
+		else
 			g_ptr_array_add(s->remote_cands, g_strdup(cand));
 	}
 	if (t->final) {
+		s->remote_final = 1;
 		if (s->answered)
 			webrtc_remote_candidates_done(s->rtc);
-		else
-			s->remote_final = 1;
 	}
+	lk_session_flush_candidates(s);
 }
 
 static void
@@ -476,7 +490,7 @@ lk_session_on_candidate(void *arg, const char *cand)
 {
 	struct lk_session *s = arg;
 
-	if (s->offer_id == 0)
+	if (!s->answered)
 		g_ptr_array_add(s->local_cands, g_strdup(cand));
 	else
 		lk_session_send_candidate(s, cand);

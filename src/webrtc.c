@@ -1,4 +1,5 @@
 /* webrtc: ICE (libnice) + DTLS-SRTP (dtls.c) for one peer connection (see webrtc.h). */
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,11 +145,39 @@ webrtc_add_host_addresses(struct webrtc *w)
 	g_list_free_full(ips, g_free);
 }
 
+/* libsofia-sip-ua exports a stun_message_length of its own, and libnice calls its one
+ * through the PLT: in a process that loaded sofia-sip first, libnice runs sofia's and
+ * reads past every STUN message it checks. 0 when libnice gets its own. */
+static int
+webrtc_check_symbols(void)
+{
+	Dl_info info;
+	void *h, *own, *seen;
+	int rc = -1;
+
+	if (dladdr((void *)nice_agent_new_full, &info) == 0 || info.dli_fname == NULL)
+		return 0;	/* cannot tell: assume a static or unusual build */
+	h = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+	if (h == NULL)
+		return 0;
+	own = dlsym(h, "stun_message_length");
+	seen = dlsym(RTLD_DEFAULT, "stun_message_length");
+	if (own == NULL || own == seen)
+		rc = 0;
+	else if (dladdr(seen, &info) != 0)
+		log_error("webrtc: %s's stun_message_length shadows libnice's; link libnice "
+		    "before it", info.dli_fname != NULL ? info.dli_fname : "?");
+	dlclose(h);
+	return rc;
+}
+
 struct webrtc *
 webrtc_new(GMainContext *ctx, const struct webrtc_cb *cb, void *arg)
 {
 	struct webrtc *w;
 
+	if (webrtc_check_symbols() != 0)
+		return NULL;
 	w = g_new0(struct webrtc, 1);
 	w->ctx = g_main_context_ref(ctx);
 	w->cb = cb;
