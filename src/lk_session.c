@@ -62,7 +62,6 @@ struct lk_session {
 	GPtrArray	*local_cands;	/* before the first answer */
 	GPtrArray	*remote_cands;	/* before the first answer */
 	int		 remote_final;
-	int		 remote_added;	/* remote candidates given to libnice */
 	GHashTable	*mid_track;	/* mid -> track sid */
 	GPtrArray	*peers;		/* struct lk_peer * */
 	struct lk_ssrc	 ssrcs[LK_MAX_SSRC];
@@ -249,16 +248,14 @@ lk_session_offer(struct lk_session *s)
 	s->offered_media = o.nmedia;
 }
 
-/* Our candidates go out only once libnice knows the server's credentials and at least
- * one of its candidates (or that there are none): a check that arrives earlier is parked
- * by libnice, and libnice 0.1.21 replays a parked check with the receive buffer's size
- * instead of the message's (a read past the copy; a crash under AddressSanitizer). */
+/* Our candidates go out once the first answer is in: the server accepts trickle only
+ * for an offer it has, and libnice then knows the credentials to answer its checks. */
 static void
 lk_session_flush_candidates(struct lk_session *s)
 {
 	guint i;
 
-	if (!s->answered || (s->remote_added == 0 && !s->remote_final))
+	if (!s->answered)
 		return;
 	for (i = 0; i < s->local_cands->len; i++)
 		lk_session_send_candidate(s, g_ptr_array_index(s->local_cands, i));
@@ -283,8 +280,6 @@ lk_session_answer_cand(void *arg, const char *mid, const char *cand)
 	(void)mid;
 	if (webrtc_add_remote_candidate(s->rtc, cand) != 0)
 		log_debug("livekit: unusable candidate %s", cand);
-	else
-		s->remote_added++;
 }
 
 static void
@@ -364,7 +359,6 @@ lk_session_on_trickle(struct lk_session *s, const Lk__TrickleRequest *t)
 		if (s->answered)
 			webrtc_remote_candidates_done(s->rtc);
 	}
-	lk_session_flush_candidates(s);
 }
 
 static void

@@ -190,7 +190,7 @@ webrtc_new(GMainContext *ctx, const struct webrtc_cb *cb, void *arg)
 	    NICE_AGENT_OPTION_ICE_TRICKLE);
 	if (w->agent == NULL)
 		goto fail;
-	g_object_set(w->agent, "controlling-mode", TRUE, "upnp", FALSE, "ice-tcp", FALSE, NULL);
+	g_object_set(w->agent, "controlling-mode", TRUE, "upnp", FALSE, NULL);
 	webrtc_add_host_addresses(w);
 	w->stream = nice_agent_add_stream(w->agent, 1);
 	if (w->stream == 0)
