@@ -1,0 +1,83 @@
+#!/bin/sh
+# scaidial-lkprobe against a real livekit-server on 127.0.0.1, with LiveKit's own Python
+# SDK as the other participant: the probe's 440 Hz must reach the Python side, the Python
+# side's 1000 Hz must be in the probe's recording, and the probe must leave cleanly.
+. "$TOP_SRCDIR/tests/integration/lib.sh"
+. "$TOP_SRCDIR/tests/integration/lk-lib.sh"
+tap_watchdog 120
+
+PROBE=${SCAIDIAL_LKPROBE:-$TOP_BUILDDIR/scaidial-lkprobe}
+PEER=$TOP_SRCDIR/tests/integration/lk_peer.py
+
+if ! lk_find_server; then
+	not_ok "livekit-server found (contrib/dev/deps.sh test installs it)"
+	done_testing
+fi
+if ! lk_find_python; then
+	not_ok "the LiveKit Python SDKs' venv found (contrib/dev/deps.sh test makes it)"
+	done_testing
+fi
+ok "livekit-server and the LiveKit Python SDKs are there"
+if ! lk_start_server; then
+	not_ok "livekit-server starts on 127.0.0.1:$LK_PORT"
+	done_testing
+fi
+ok "livekit-server listens on 127.0.0.1:$LK_PORT"
+
+# within tolerance GOT WANT TOL
+within() { awk -v g="$1" -v w="$2" -v t="$3" 'BEGIN { d = g - w; exit !(d <= t && d >= -t) }'; }
+
+room=probe-$$
+tok_probe=$(lk_token "$room" probe)
+tok_peer=$(lk_token "$room" pybot)
+like "$tok_probe" '^ey[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$' "livekit.api mints a JWT"
+
+"$LK_PY" "$PEER" peer "$LK_URL" "$tok_peer" --tone 1000 --from probe --timeout 40 \
+    >"$T/peer.out" 2>&1 &
+peer_pid=$!
+wait_until 20 grep -q 'peer: publishing' "$T/peer.out"
+check "the Python participant joined and publishes 1000 Hz" grep -q 'peer: publishing' "$T/peer.out"
+
+"$PROBE" --url "$LK_URL" --token "$tok_probe" --tone 440 --seconds 6 --record "$T/heard.wav" -v \
+    >"$T/probe.out" 2>"$T/probe.err"
+rc=$?
+is "$rc" 0 "scaidial-lkprobe exits 0"
+[ "$rc" -eq 0 ] || sed 's/^/# /' "$T/probe.err" | tail -n 30
+out=$(cat "$T/probe.out")
+like "$out" "joined room $room as probe" "the probe joined the room"
+like "$out" "participant pybot present" "the probe saw the Python participant in the roster"
+like "$out" "hearing pybot" "the probe's audio from the room is attributed to pybot"
+like "$out" "sent 6.0 s" "the probe published 6 s"
+
+wait "$peer_pid"
+is "$?" 0 "the Python participant heard the probe and saw it leave"
+heard=$(sed -n 's/^peer: heard \([0-9.]*\) Hz.*/\1/p' "$T/peer.out")
+if [ -n "$heard" ] && within "$heard" 440 10; then
+	ok "the Python participant hears 440 Hz from the probe ($heard Hz)"
+else
+	not_ok "the Python participant hears 440 Hz from the probe"
+	sed 's/^/# /' "$T/peer.out"
+fi
+
+# shellcheck disable=SC2046
+set -- $("$LK_PY" "$PEER" wavfreq "$T/heard.wav")
+f=${1:-}
+rms=${2:-0}
+if [ -n "$f" ] && within "$f" 1000 10 && [ "${rms%.*}" -gt 1000 ]; then
+	ok "the probe's recording holds the Python side's 1000 Hz ($f Hz, rms $rms)"
+else
+	not_ok "the probe's recording holds the Python side's 1000 Hz"
+	diag "got ${f:-nothing} Hz, rms ${rms:-?}"
+fi
+
+# The server saw a leave request, not a dropped connection.
+check "the server logged the probe's leave request" \
+    grep -q '"participant": "probe".*"reason": "CLIENT_REQUEST_LEAVE"' "$T/livekit.log"
+check "the probe used /rtc/v1" grep -q 'signalling connected on /rtc/v1' "$T/probe.err"
+
+# A bad token is refused with the server's reason and a non-zero exit.
+"$PROBE" --url "$LK_URL" --token not-a-jwt --seconds 1 >/dev/null 2>"$T/bad.err"
+rc=$?
+is "$rc" 1 "a bad token: exit 1"
+like "$(cat "$T/bad.err")" "validate: HTTP 401" "a bad token: the server's 401 is reported"
+done_testing
