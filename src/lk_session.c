@@ -404,15 +404,18 @@ static void
 lk_session_on_message(void *arg, const Lk__SignalResponse *r)
 {
 	struct lk_session *s = arg;
+	const ProtobufCFieldDescriptor *fd;
 	size_t i;
 
+	fd = protobuf_c_message_descriptor_get_field(&lk__signal_response__descriptor,
+	    (unsigned)r->message_case);
+	if (r->message_case != LK__SIGNAL_RESPONSE__MESSAGE_PONG_RESP)
+		log_debug("livekit: <- %s", fd != NULL ? fd->name : "(outside our subset)");
 	switch (r->message_case) {
 	case LK__SIGNAL_RESPONSE__MESSAGE_JOIN:
-		log_debug("livekit: <- join");
 		lk_session_on_join(s, r->join);
 		break;
 	case LK__SIGNAL_RESPONSE__MESSAGE_TRACK_PUBLISHED:
-		log_debug("livekit: <- track_published %s", r->track_published->cid);
 		if (r->track_published->cid != NULL &&
 		    strcmp(r->track_published->cid, s->track_cid) == 0 && !s->track_published) {
 			s->track_published = 1;
@@ -420,7 +423,6 @@ lk_session_on_message(void *arg, const Lk__SignalResponse *r)
 		}
 		break;
 	case LK__SIGNAL_RESPONSE__MESSAGE_ANSWER:
-		log_debug("livekit: <- answer %u", r->answer->id);
 		lk_session_on_answer(s, r->answer);
 		break;
 	case LK__SIGNAL_RESPONSE__MESSAGE_OFFER:
@@ -437,7 +439,7 @@ lk_session_on_message(void *arg, const Lk__SignalResponse *r)
 			lk_session_resolve(s, &s->ssrcs[i]);
 		break;
 	case LK__SIGNAL_RESPONSE__MESSAGE_MEDIA_SECTIONS_REQUIREMENT:
-		log_debug("livekit: <- media_sections_requirement audio %u video %u",
+		log_debug("livekit: receive sections wanted: audio %u video %u",
 		    r->media_sections_requirement->num_audios,
 		    r->media_sections_requirement->num_videos);
 		/* Video is never subscribed; only audio sections are added. */

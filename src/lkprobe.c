@@ -71,8 +71,6 @@ probe_audio(void *arg, const char *identity, const int16_t *pcm, size_t n)
 	size_t i;
 
 	p->heard += n;
-	if (p->mix == NULL)
-		return;
 	pos = g_hash_table_lookup(p->pos, identity);
 	if (pos == NULL) {
 		/* A source starts where the wall clock is; it then runs on its own samples. */
@@ -82,6 +80,8 @@ probe_audio(void *arg, const char *identity, const int16_t *pcm, size_t n)
 		printf("hearing %s\n", identity[0] != '\0' ? identity : "(unknown)");
 		fflush(stdout);
 	}
+	if (p->mix == NULL)
+		return;
 	for (i = 0; i < n && (size_t)*pos + i < p->mix_len; i++)
 		p->mix[*pos + (gint64)i] += pcm[i];
 	*pos += (gint64)n;
