@@ -6,7 +6,6 @@
 #include <opus.h>
 
 #include "lk_audio.h"
-#include "log.h"
 
 #define LK_AUDIO_MAX_GAP	5	/* lost packets concealed; beyond, the decoder restarts */
 
