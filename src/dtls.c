@@ -1,4 +1,5 @@
 /* dtls: DTLS handshake and SRTP keying for one transport (see dtls.h). */
+#include <limits.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -28,6 +29,7 @@ struct dtls {
 	GSource		*timer;
 	dtls_send_cb	*send;
 	dtls_done_cb	*done;
+	dtls_data_cb	*data;
 	void		*arg;
 	char		 remote_fp[200];
 	int		 started;
@@ -303,18 +305,34 @@ dtls_handshake_done(struct dtls *d)
 	dtls_finish(d, 1, d->profile);
 }
 
+/* After the handshake: application data (SCTP) for the data callback; alerts and
+ * retransmitted handshake records are consumed by OpenSSL. */
+static void
+dtls_read(struct dtls *d)
+{
+	unsigned char buf[4096];
+	int r;
+
+	while ((r = SSL_read(d->ssl, buf, sizeof buf)) > 0)
+		if (d->data != NULL)
+			d->data(d->arg, buf, (size_t)r);
+	dtls_flush(d);
+}
+
 static void
 dtls_step(struct dtls *d)
 {
-	unsigned char buf[2048];
 	int r, err;
 
 	if (!SSL_is_init_finished(d->ssl)) {
 		r = SSL_do_handshake(d->ssl);
 		dtls_flush(d);
-		if (r == 1)
+		if (r == 1) {
 			dtls_handshake_done(d);
-		else {
+			dtls_arm_timer(d);
+			dtls_read(d);
+			return;
+		} else {
 			err = SSL_get_error(d->ssl, r);
 			if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
 				log_warn("dtls: handshake failed: %s",
@@ -325,10 +343,7 @@ dtls_step(struct dtls *d)
 		dtls_arm_timer(d);
 		return;
 	}
-	/* After the handshake only alerts and retransmissions arrive; drain them. */
-	while ((r = SSL_read(d->ssl, buf, sizeof buf)) > 0)
-		;
-	dtls_flush(d);
+	dtls_read(d);
 }
 
 int
@@ -359,6 +374,30 @@ int
 dtls_ready(const struct dtls *d)
 {
 	return d->srtp_out != NULL && d->srtp_in != NULL;
+}
+
+int
+dtls_is_client(const struct dtls *d)
+{
+	return d->started && !SSL_is_server(d->ssl);
+}
+
+void
+dtls_set_data_cb(struct dtls *d, dtls_data_cb *cb)
+{
+	d->data = cb;
+}
+
+int
+dtls_send_data(struct dtls *d, const uint8_t *p, size_t n)
+{
+	int r;
+
+	if (!d->finished || d->srtp_out == NULL || n > INT_MAX)
+		return -1;
+	r = SSL_write(d->ssl, p, (int)n);
+	dtls_flush(d);
+	return r == (int)n ? 0 : -1;
 }
 
 int

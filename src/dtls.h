@@ -18,6 +18,8 @@ struct dtls;
 typedef void	 dtls_send_cb(void *arg, const uint8_t *, size_t);
 /* ok 1: keys are in place; ok 0: the handshake or the fingerprint check failed. */
 typedef void	 dtls_done_cb(void *arg, int ok, const char *why);
+/* Application data (SCTP for data channels) received after the handshake. */
+typedef void	 dtls_data_cb(void *arg, const uint8_t *, size_t);
 
 /* Our certificate's fingerprint, "AB:CD:..." (sha-256); NULL if it could not be made. */
 const char	*dtls_fingerprint(void);
@@ -27,6 +29,11 @@ struct dtls	*dtls_new(GMainContext *, dtls_send_cb *, dtls_done_cb *, void *arg)
 int		 dtls_start(struct dtls *, int server, const char *remote_fingerprint);
 void		 dtls_input(struct dtls *, const uint8_t *, size_t);
 int		 dtls_ready(const struct dtls *);
+/* 1 when we are the DTLS client (the remote said setup:passive). */
+int		 dtls_is_client(const struct dtls *);
+void		 dtls_set_data_cb(struct dtls *, dtls_data_cb *);
+/* Sends application data once the handshake is over; 0 on success. */
+int		 dtls_send_data(struct dtls *, const uint8_t *, size_t);
 /* In place; buf must have DTLS_SRTP_TRAILER bytes free after *len. 0 on success. */
 int		 dtls_protect_rtp(struct dtls *, uint8_t *buf, int *len);
 int		 dtls_unprotect_rtp(struct dtls *, uint8_t *buf, int *len);

@@ -8,18 +8,33 @@
 
 #include "lk_sdp.h"
 
+/* The data channels' m-line, always mid 1 (after the sending audio). */
+static void
+lk_sdp_write_app(GString *s, const struct lk_sdp_offer *o)
+{
+	g_string_append_printf(s, "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+	    "c=IN IP4 0.0.0.0\r\n"
+	    "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=ice-options:trickle\r\n"
+	    "a=fingerprint:sha-256 %s\r\na=setup:actpass\r\na=mid:1\r\n"
+	    "a=sctp-port:5000\r\na=max-message-size:262144\r\n",
+	    o->ufrag, o->pwd, o->fingerprint);
+}
+
 char *
 lk_sdp_write_offer(const struct lk_sdp_offer *o)
 {
 	GString *s = g_string_new(NULL);
-	int i;
+	int i, mid, nlines = o->nmedia + (o->data ? 1 : 0);
 
 	g_string_append_printf(s, "v=0\r\no=- %" G_GUINT64_FORMAT " %u IN IP4 127.0.0.1\r\n"
 	    "s=-\r\nt=0 0\r\na=group:BUNDLE", o->session_id, o->version);
-	for (i = 0; i < o->nmedia; i++)
+	for (i = 0; i < nlines; i++)
 		g_string_append_printf(s, " %d", i);
 	g_string_append(s, "\r\na=msid-semantic: WMS *\r\n");
 	for (i = 0; i < o->nmedia; i++) {
+		mid = i == 0 || !o->data ? i : i + 1;
+		if (i == 1 && o->data)
+			lk_sdp_write_app(s, o);
 		g_string_append_printf(s,
 		    "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
 		    "c=IN IP4 0.0.0.0\r\n"
@@ -29,7 +44,7 @@ lk_sdp_write_offer(const struct lk_sdp_offer *o)
 		    "a=extmap:%d urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
 		    "a=extmap:%d urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
 		    "a=%s\r\n",
-		    o->ufrag, o->pwd, o->fingerprint, i, LK_SDP_EXT_AUDIO_LEVEL, LK_SDP_EXT_MID,
+		    o->ufrag, o->pwd, o->fingerprint, mid, LK_SDP_EXT_AUDIO_LEVEL, LK_SDP_EXT_MID,
 		    i == 0 ? "sendonly" : "recvonly");
 		if (i == 0)
 			g_string_append_printf(s, "a=msid:%s %s\r\n", o->stream_id, o->track_id);
@@ -39,6 +54,8 @@ lk_sdp_write_offer(const struct lk_sdp_offer *o)
 			g_string_append_printf(s, "a=ssrc:%u cname:%s\r\na=ssrc:%u msid:%s %s\r\n",
 			    o->ssrc, o->cname, o->ssrc, o->stream_id, o->track_id);
 	}
+	if (o->nmedia == 1 && o->data)
+		lk_sdp_write_app(s, o);
 	return g_string_free(s, FALSE);
 }
 

@@ -19,7 +19,8 @@ struct lk_sdp_offer {
 	const char	*fingerprint;	/* sha-256, "AB:CD:..." */
 	uint64_t	 session_id;
 	unsigned	 version;	/* o= version, one more per offer */
-	int		 nmedia;	/* m-lines: 0 sends, 1.. receive */
+	int		 nmedia;	/* audio m-lines: the first sends, the rest receive */
+	int		 data;		/* an m=application (SCTP) after the first */
 	uint32_t	 ssrc;		/* of the sending m-line */
 	const char	*stream_id;	/* msid stream */
 	const char	*track_id;	/* msid track = AddTrackRequest.cid */

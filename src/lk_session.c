@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "datachan.h"
 #include "lk_sdp.h"
 #include "lk_session.h"
 #include "lk_signal.h"
@@ -39,6 +40,8 @@ struct lk_session {
 	struct webrtc	*rtc;
 	struct lk_audio_tx *tx;
 	struct lk_audio_rx *rx;
+	struct datachan	*dc;		/* NULL without cb->dtmf */
+	int		 dc_open;	/* _reliable is open */
 	int		 v1;
 	int		 joined;
 	int		 ended;
@@ -235,6 +238,7 @@ lk_session_offer(struct lk_session *s)
 	o.stream_id = s->stream_id;
 	o.track_id = s->track_cid;
 	o.cname = s->stream_id;
+	o.data = s->cb->dtmf != NULL;
 	sdp = lk_sdp_write_offer(&o);
 	sd.type = "offer";
 	sd.sdp = sdp;
@@ -493,6 +497,64 @@ lk_session_on_candidate(void *arg, const char *cand)
 }
 
 static void
+lk_session_dc_send(void *arg, const uint8_t *p, size_t n)
+{
+	struct lk_session *s = arg;
+
+	if (webrtc_send_data(s->rtc, p, n) != 0)
+		log_debug("livekit: an SCTP packet could not be sent");
+}
+
+static void
+lk_session_dc_open(void *arg, uint16_t sid, const char *label)
+{
+	struct lk_session *s = arg;
+
+	log_info("livekit: data channel %s open (stream %u)", label, sid);
+	if (strcmp(label, "_reliable") == 0)
+		s->dc_open = 1;
+}
+
+static void
+lk_session_dc_message(void *arg, uint16_t sid, uint32_t ppid, const uint8_t *p, size_t n)
+{
+	struct lk_session *s = arg;
+	Lk__DataPacket *dp;
+	const char *d;
+
+	(void)sid;
+	if (ppid != DATACHAN_PPID_BINARY)
+		return;
+	dp = lk__data_packet__unpack(NULL, n, p);
+	if (dp == NULL) {
+		log_debug("livekit: undecodable data packet (%zu bytes)", n);
+		return;
+	}
+	if (dp->value_case == LK__DATA_PACKET__VALUE_SIP_DTMF) {
+		/* lk --publish-dtmf sends several digits in one packet, code 0. */
+		for (d = dp->sip_dtmf->digit; d != NULL && *d != '\0'; d++)
+			s->cb->dtmf(s->arg, dp->participant_identity, *d);
+	}
+	lk__data_packet__free_unpacked(dp, NULL);
+}
+
+static void
+lk_session_dc_closed(void *arg)
+{
+	struct lk_session *s = arg;
+
+	log_warn("livekit: the data channels' SCTP association ended");
+	s->dc_open = 0;
+}
+
+static const struct datachan_cb lk_session_dc_cb = {
+	.send = lk_session_dc_send,
+	.open = lk_session_dc_open,
+	.message = lk_session_dc_message,
+	.closed = lk_session_dc_closed,
+};
+
+static void
 lk_session_on_rtc_state(void *arg, enum webrtc_state st, const char *why)
 {
 	struct lk_session *s = arg;
@@ -502,7 +564,66 @@ lk_session_on_rtc_state(void *arg, enum webrtc_state st, const char *why)
 		return;
 	}
 	s->connected = 1;
+	if (s->cb->dtmf != NULL && s->dc == NULL) {
+		/* LiveKit's client channels: both must open or the server drops the PC. */
+		s->dc = datachan_new(s->ctx, webrtc_dtls_client(s->rtc), &lk_session_dc_cb, s);
+		datachan_open(s->dc, "_reliable", 1, -1);
+		datachan_open(s->dc, "_lossy", 0, 0);
+		if (datachan_start(s->dc) != 0) {
+			lk_session_end(s, "cannot start SCTP");
+			return;
+		}
+	}
 	lk_session_maybe_publishing(s);
+}
+
+static void
+lk_session_on_data(void *arg, const uint8_t *p, size_t n)
+{
+	struct lk_session *s = arg;
+
+	if (s->dc != NULL)
+		datachan_input(s->dc, p, n);
+}
+
+/* RFC 4733 event codes, as LiveKit SIP uses them. */
+static int
+lk_session_dtmf_code(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c == '*')
+		return 10;
+	if (c == '#')
+		return 11;
+	if (c >= 'A' && c <= 'D')
+		return 12 + (c - 'A');
+	return -1;
+}
+
+int
+lk_session_send_dtmf(struct lk_session *s, char digit)
+{
+	Lk__DataPacket dp = LK__DATA_PACKET__INIT;
+	Lk__SipDTMF dtmf = LK__SIP_DTMF__INIT;
+	char d[2] = { digit, '\0' };
+	uint8_t buf[64];
+	size_t n;
+	int code = lk_session_dtmf_code(digit);
+
+	if (code < 0 || s->cb->dtmf == NULL)
+		return -1;
+	if (s->dc == NULL || !s->dc_open || s->ended)
+		return 1;
+	dtmf.code = (uint32_t)code;
+	dtmf.digit = d;
+	dp.value_case = LK__DATA_PACKET__VALUE_SIP_DTMF;
+	dp.sip_dtmf = &dtmf;
+	n = lk__data_packet__get_packed_size(&dp);
+	if (n > sizeof buf)
+		return -1;
+	lk__data_packet__pack(&dp, buf);
+	return datachan_send(s->dc, "_reliable", DATACHAN_PPID_BINARY, buf, n) == 0 ? 0 : -1;
 }
 
 static void
@@ -540,6 +661,7 @@ static const struct webrtc_cb lk_session_rtc_cb = {
 	.candidate = lk_session_on_candidate,
 	.state = lk_session_on_rtc_state,
 	.rtp = lk_session_on_rtp,
+	.data = lk_session_on_data,
 };
 
 struct lk_session *
@@ -619,6 +741,7 @@ lk_session_free(struct lk_session *s)
 	if (s == NULL)
 		return;
 	lk_signal_free(s->sig);
+	datachan_free(s->dc);
 	webrtc_free(s->rtc);
 	lk_audio_tx_free(s->tx);
 	lk_audio_rx_free(s->rx);

@@ -29,6 +29,9 @@ struct lk_session_cb {
 	void	(*audio)(void *arg, const char *identity, const int16_t *pcm, size_t n);
 	/* The session ended (error, server leave, or lk_session_leave done). Last call. */
 	void	(*disconnected)(void *arg, const char *reason);
+	/* Optional. When set, the session opens LiveKit's data channels (_reliable, _lossy)
+	 * and reports SIP DTMF digits other participants send; NULL: audio only. */
+	void	(*dtmf)(void *arg, const char *identity, char digit);
 };
 
 struct lk_session *lk_session_new(GMainContext *, const char *url, const char *token,
@@ -36,6 +39,9 @@ struct lk_session *lk_session_new(GMainContext *, const char *url, const char *t
 /* 20 ms (LK_AUDIO_FRAME samples) of 48 kHz mono to publish; dropped (return 1) until
  * publishing() was called. -1 on an encoding or send failure. */
 int	 lk_session_push_pcm(struct lk_session *, const int16_t *pcm);
+/* One DTMF digit (0-9 * # A-D) to the room as a SipDTMF data packet on _reliable: 0 sent,
+ * 1 not yet (the data channels are not open), -1 refused (bad digit, no data channels). */
+int	 lk_session_send_dtmf(struct lk_session *, char digit);
 /* Sends leave and closes the signalling connection; disconnected() follows. */
 void	 lk_session_leave(struct lk_session *);
 void	 lk_session_free(struct lk_session *);

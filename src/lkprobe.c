@@ -27,13 +27,15 @@ struct probe {
 	size_t		 mix_end;	/* highest sample written */
 	GHashTable	*pos;		/* identity -> next sample position (gint64 *) */
 	uint64_t	 heard;		/* samples received */
+	const char	*dtmf;		/* digits still to send */
+	int64_t		 dtmf_next;	/* monotonic us of the next digit */
 };
 
 static void
 probe_usage(void)
 {
 	fprintf(stderr, "usage: scaidial-lkprobe --url URL --token JWT [--tone HZ] "
-	    "[--seconds N] [--record FILE.wav] [-v]\n");
+	    "[--seconds N] [--record FILE.wav] [--dtmf DIGITS] [--no-data] [-v]\n");
 	exit(2);
 }
 
@@ -101,12 +103,41 @@ probe_disconnected(void *arg, const char *reason)
 	g_main_loop_quit(p->loop);
 }
 
+static void
+probe_dtmf(void *arg, const char *identity, char digit)
+{
+	(void)arg;
+	printf("dtmf from %s: %c\n", identity, digit);
+	fflush(stdout);
+}
+
+/* Sends the --dtmf digits, 200 ms apart, once the data channels are open. */
+static void
+probe_send_dtmf(struct probe *p, int64_t now)
+{
+	int r;
+
+	if (p->dtmf == NULL || *p->dtmf == '\0' || now < p->dtmf_next)
+		return;
+	r = lk_session_send_dtmf(p->s, *p->dtmf);
+	if (r == 1)
+		return;
+	if (r == 0)
+		printf("dtmf sent: %c\n", *p->dtmf);
+	else
+		fprintf(stderr, "scaidial-lkprobe: cannot send DTMF %c\n", *p->dtmf);
+	fflush(stdout);
+	p->dtmf++;
+	p->dtmf_next = now + 200000;
+}
+
 static const struct lk_session_cb probe_cb = {
 	.joined = probe_joined,
 	.participant = probe_participant,
 	.publishing = probe_publishing,
 	.audio = probe_audio,
 	.disconnected = probe_disconnected,
+	.dtmf = probe_dtmf,
 };
 
 /* Every 10 ms: push the frames that are due by the clock, so timer jitter does not drift
@@ -129,6 +160,7 @@ probe_tick(gpointer arg)
 		}
 		return G_SOURCE_CONTINUE;
 	}
+	probe_send_dtmf(p, now);
 	due = (uint64_t)(now - p->pub_t0) / 20000 + 1;
 	while (p->sent < due && p->sent < (uint64_t)p->seconds * 50) {
 		for (i = 0; i < LK_AUDIO_FRAME; i++) {
@@ -208,9 +240,12 @@ main(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 's' },
 		{ "record", required_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "dtmf", required_argument, NULL, 'd' },
+		{ "no-data", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct probe p;
+	struct lk_session_cb cb = probe_cb;
 	const char *url = NULL, *token = NULL, *record = NULL;
 	GMainContext *ctx;
 	GSource *tick;
@@ -222,8 +257,14 @@ main(int argc, char **argv)
 	p.seconds = 5;
 	log_init("scaidial-lkprobe", 1);
 	log_set_level(LOG_LVL_WARN);
-	while ((c = getopt_long(argc, argv, "u:t:f:s:r:v", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "u:t:f:s:r:vd:n", opts, NULL)) != -1) {
 		switch (c) {
+		case 'd':
+			if (strspn(optarg, "0123456789*#ABCD") != strlen(optarg))
+				probe_usage();
+			p.dtmf = optarg;
+			break;
+		case 'n': cb.dtmf = NULL; break;
 		case 'u': url = optarg; break;
 		case 't': token = optarg; break;
 		case 'r': record = optarg; break;
@@ -257,7 +298,9 @@ main(int argc, char **argv)
 	g_main_context_push_thread_default(ctx);
 	p.loop = g_main_loop_new(ctx, FALSE);
 	p.t0 = g_get_monotonic_time();
-	p.s = lk_session_new(ctx, url, token, &probe_cb, &p);
+	if (cb.dtmf == NULL && p.dtmf != NULL)
+		probe_usage();
+	p.s = lk_session_new(ctx, url, token, &cb, &p);
 	if (p.s == NULL) {
 		fprintf(stderr, "scaidial-lkprobe: cannot start the session\n");
 		return 1;

@@ -82,6 +82,15 @@ webrtc_dtls_send(void *arg, const uint8_t *p, size_t n)
 }
 
 static void
+webrtc_dtls_data(void *arg, const uint8_t *p, size_t n)
+{
+	struct webrtc *w = arg;
+
+	if (w->cb->data != NULL)
+		w->cb->data(w->arg, p, n);
+}
+
+static void
 webrtc_dtls_done(void *arg, int ok, const char *why)
 {
 	struct webrtc *w = arg;
@@ -186,6 +195,7 @@ webrtc_new(GMainContext *ctx, const struct webrtc_cb *cb, void *arg)
 	w->dtls = dtls_new(ctx, webrtc_dtls_send, webrtc_dtls_done, w);
 	if (w->dtls == NULL)
 		goto fail;
+	dtls_set_data_cb(w->dtls, webrtc_dtls_data);
 	w->agent = nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245,
 	    NICE_AGENT_OPTION_ICE_TRICKLE);
 	if (w->agent == NULL)
@@ -397,6 +407,18 @@ webrtc_send_rtp(struct webrtc *w, uint8_t *buf, int len)
 		return -1;
 	return nice_agent_send(w->agent, w->stream, 1, (guint)len, (const gchar *)buf) == len ?
 	    0 : -1;
+}
+
+int
+webrtc_send_data(struct webrtc *w, const uint8_t *p, size_t n)
+{
+	return dtls_send_data(w->dtls, p, n);
+}
+
+int
+webrtc_dtls_client(const struct webrtc *w)
+{
+	return dtls_is_client(w->dtls);
 }
 
 void

@@ -26,6 +26,8 @@ struct webrtc_cb {
 	void	(*state)(void *arg, enum webrtc_state, const char *why);
 	/* A decrypted RTP packet (not RTCP); buf may be modified. */
 	void	(*rtp)(void *arg, uint8_t *buf, size_t len);
+	/* DTLS application data (SCTP); NULL when data channels are not used. */
+	void	(*data)(void *arg, const uint8_t *buf, size_t len);
 };
 
 struct webrtc *webrtc_new(GMainContext *, const struct webrtc_cb *, void *arg);
@@ -43,6 +45,9 @@ int	 webrtc_add_remote_candidate(struct webrtc *, const char *cand);
 void	 webrtc_remote_candidates_done(struct webrtc *);
 /* Protects and sends one RTP packet; buf has DTLS_SRTP_TRAILER bytes free after len. */
 int	 webrtc_send_rtp(struct webrtc *, uint8_t *buf, int len);
+/* SCTP over DTLS; 0 on success. */
+int	 webrtc_send_data(struct webrtc *, const uint8_t *, size_t);
+int	 webrtc_dtls_client(const struct webrtc *);
 void	 webrtc_free(struct webrtc *);
 
 #endif

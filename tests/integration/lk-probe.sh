@@ -1,7 +1,8 @@
 #!/bin/sh
 # scaidial-lkprobe against a real livekit-server on 127.0.0.1, with LiveKit's own Python
 # SDK as the other participant: the probe's 440 Hz must reach the Python side, the Python
-# side's 1000 Hz must be in the probe's recording, and the probe must leave cleanly.
+# side's 1000 Hz must be in the probe's recording, SIP DTMF digits must cross the data
+# channels both ways, and the probe must leave cleanly.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 . "$TOP_SRCDIR/tests/integration/lk-lib.sh"
 tap_watchdog 120
@@ -33,13 +34,13 @@ tok_peer=$(lk_token "$room" pybot)
 like "$tok_probe" '^ey[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$' "livekit.api mints a JWT"
 
 "$LK_PY" "$PEER" peer "$LK_URL" "$tok_peer" --tone 1000 --from probe --timeout 40 \
-    >"$T/peer.out" 2>&1 &
+    --dtmf '5*#' >"$T/peer.out" 2>&1 &
 peer_pid=$!
 wait_until 20 grep -q 'peer: publishing' "$T/peer.out"
 check "the Python participant joined and publishes 1000 Hz" grep -q 'peer: publishing' "$T/peer.out"
 
-"$PROBE" --url "$LK_URL" --token "$tok_probe" --tone 440 --seconds 6 --record "$T/heard.wav" -v \
-    >"$T/probe.out" 2>"$T/probe.err"
+"$PROBE" --url "$LK_URL" --token "$tok_probe" --tone 440 --seconds 6 --record "$T/heard.wav" \
+    --dtmf '12#9' -v >"$T/probe.out" 2>"$T/probe.err"
 rc=$?
 is "$rc" 0 "scaidial-lkprobe exits 0"
 [ "$rc" -eq 0 ] || sed 's/^/# /' "$T/probe.err" | tail -n 30
@@ -69,6 +70,14 @@ else
 	not_ok "the probe's recording holds the Python side's 1000 Hz"
 	diag "got ${f:-nothing} Hz, rms ${rms:-?}"
 fi
+
+# SIP DTMF over the data channels, in order, with codes and the sender's identity.
+got=$(sed -n 's/^peer: dtmf \(.\) code \([0-9]*\) from \(.*\)$/\1=\2@\3/p' "$T/peer.out" | tr '\n' ' ')
+is "$got" "1=1@probe 2=2@probe #=11@probe 9=9@probe " "the Python side received the probe's DTMF 12#9"
+got=$(sed -n 's/^dtmf from \(.*\): \(.\)$/\2@\1/p' "$T/probe.out" | tr '\n' ' ')
+is "$got" "5@pybot *@pybot #@pybot " "the probe received the Python side's DTMF 5*#"
+check "both data channels opened" sh -c "grep -q 'data channel _reliable open' '$T/probe.err' &&
+    grep -q 'data channel _lossy open' '$T/probe.err'"
 
 # The server saw a leave request, not a dropped connection.
 check "the server logged the probe's leave request" \

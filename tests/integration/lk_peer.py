@@ -2,8 +2,9 @@
 """lk_peer.py: the LiveKit side of the lk-probe test, on LiveKit's own Python SDKs.
 
   lk_peer.py token KEY SECRET ROOM IDENTITY        print a join token
-  lk_peer.py peer URL TOKEN --tone HZ --from ID    join, publish a tone, listen to ID,
-                                                   print its dominant frequency
+  lk_peer.py peer URL TOKEN --tone HZ --from ID [--dtmf DIGITS]
+                        join, publish a tone, listen to ID, print its dominant frequency
+                        and the DTMF digits it sends; send DIGITS as SIP DTMF once heard
   lk_peer.py wavfreq FILE                          dominant frequency of a WAV's loud part
 """
 import argparse
@@ -73,6 +74,11 @@ async def cmd_peer(a):
         if participant.identity == a.from_ and track.kind == rtc.TrackKind.KIND_AUDIO:
             asyncio.ensure_future(listen(track))
 
+    @room.on("sip_dtmf_received")
+    def on_dtmf(ev):
+        who = ev.participant.identity if ev.participant else "?"
+        print(f"peer: dtmf {ev.digit} code {ev.code} from {who}", flush=True)
+
     @room.on("participant_disconnected")
     def on_left(participant):
         if participant.identity == a.from_:
@@ -97,6 +103,11 @@ async def cmd_peer(a):
     try:
         f, rms = await asyncio.wait_for(got, a.timeout)
         print(f"peer: heard {f:.1f} Hz rms {rms:.0f}", flush=True)
+        codes = {"*": 10, "#": 11, "A": 12, "B": 13, "C": 14, "D": 15}
+        for d in a.dtmf:
+            await room.local_participant.publish_dtmf(code=codes.get(d, 0) if not d.isdigit() else int(d), digit=d)
+            print(f"peer: sent dtmf {d}", flush=True)
+            await asyncio.sleep(0.1)
         rc = 0
         await asyncio.wait_for(left.wait(), a.timeout)
     except asyncio.TimeoutError:
@@ -120,6 +131,7 @@ def main():
     r.add_argument("--tone", type=float, default=1000)
     r.add_argument("--from", dest="from_", required=True)
     r.add_argument("--timeout", type=float, default=30)
+    r.add_argument("--dtmf", default="")
     a = p.parse_args()
     if a.cmd == "token":
         cmd_token(a)

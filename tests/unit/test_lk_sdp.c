@@ -36,7 +36,9 @@ cand(void *arg, const char *mid, const char *c)
 int
 main(void)
 {
-	struct lk_sdp_offer o = { "ufragA", "pwdA", "AA:BB", 42, 3, 2, 12345, "st", "TA_1", "cn" };
+	struct lk_sdp_offer o = { .ufrag = "ufragA", .pwd = "pwdA", .fingerprint = "AA:BB",
+	    .session_id = 42, .version = 3, .nmedia = 2, .ssrc = 12345, .stream_id = "st",
+	    .track_id = "TA_1", .cname = "cn" };
 	struct lk_sdp_answer a;
 	char c[256], mid[16], *s, *j;
 	Lk__JoinRequest jr = LK__JOIN_REQUEST__INIT;
@@ -50,6 +52,21 @@ main(void)
 	ok(strstr(s, "a=recvonly\r\n") != NULL, "second m-line receives");
 	ok(strstr(s, "a=setup:actpass\r\n") && strstr(s, "a=fingerprint:sha-256 AA:BB\r\n"),
 	    "actpass with our fingerprint");
+	ok(strstr(s, "m=application") == NULL, "no data channels unless asked");
+	g_free(s);
+
+	o.data = 1;
+	s = lk_sdp_write_offer(&o);
+	ok(strstr(s, "a=group:BUNDLE 0 1 2\r\n") != NULL, "with data: three m-lines bundled");
+	ok(strstr(s, "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n") != NULL &&
+	    strstr(s, "a=mid:1\r\na=sctp-port:5000\r\n") != NULL, "m=application is mid 1");
+	ok(strstr(s, "a=mid:2\r\n") != NULL && strstr(s, "a=recvonly") > strstr(s, "m=application"),
+	    "the receiving audio moves to mid 2");
+	g_free(s);
+	o.nmedia = 1;
+	s = lk_sdp_write_offer(&o);
+	ok(strstr(s, "a=group:BUNDLE 0 1\r\n") != NULL && strstr(s, "m=application") != NULL,
+	    "with data and one audio m-line: the application m-line still comes");
 	g_free(s);
 
 	is_int(lk_sdp_parse_answer(answer, &a, cand, NULL), 0, "answer parses");
