@@ -1,6 +1,7 @@
 /* scaidial-lkprobe: joins a LiveKit room the way scaidial's calls do (lk_session.c),
  * publishes a sine tone and records what the room says, so a LiveKit deployment can be
- * checked without the SIP side. */
+ * checked without the SIP side. Several --token options run several participants at
+ * once, each on a thread and GMainContext of its own, as the daemon runs its calls. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -11,7 +12,14 @@
 #include "lk_session.h"
 #include "log.h"
 
+#define PROBE_MAX	8
+
 struct probe {
+	char		 tag[8];	/* "" alone, "[N] " with several participants */
+	const char	*url;
+	const char	*token;
+	const struct lk_session_cb *cb;
+	const char	*record;
 	GMainLoop	*loop;
 	struct lk_session *s;
 	double		 tone;
@@ -34,7 +42,7 @@ struct probe {
 static void
 probe_usage(void)
 {
-	fprintf(stderr, "usage: scaidial-lkprobe --url URL --token JWT [--tone HZ] "
+	fprintf(stderr, "usage: scaidial-lkprobe --url URL --token JWT [--token JWT...] [--tone HZ] "
 	    "[--seconds N] [--record FILE.wav] [--dtmf DIGITS] [--no-data] [-v]\n");
 	exit(2);
 }
@@ -42,16 +50,18 @@ probe_usage(void)
 static void
 probe_joined(void *arg, const char *room, const char *identity)
 {
-	(void)arg;
-	printf("joined room %s as %s\n", room, identity);
+	struct probe *p = arg;
+
+	printf("%sjoined room %s as %s\n", p->tag, room, identity);
 	fflush(stdout);
 }
 
 static void
 probe_participant(void *arg, const char *identity, int joined)
 {
-	(void)arg;
-	printf("participant %s %s\n", identity, joined ? "present" : "left");
+	struct probe *p = arg;
+
+	printf("%sparticipant %s %s\n", p->tag, identity, joined ? "present" : "left");
 	fflush(stdout);
 }
 
@@ -61,7 +71,7 @@ probe_publishing(void *arg)
 	struct probe *p = arg;
 
 	p->pub_t0 = g_get_monotonic_time();
-	printf("publishing %.0f Hz for %d s\n", p->tone, p->seconds);
+	printf("%spublishing %.0f Hz for %d s\n", p->tag, p->tone, p->seconds);
 	fflush(stdout);
 }
 
@@ -79,7 +89,7 @@ probe_audio(void *arg, const char *identity, const int16_t *pcm, size_t n)
 		pos = g_new(gint64, 1);
 		*pos = (g_get_monotonic_time() - p->t0) * 48 / 1000;
 		g_hash_table_insert(p->pos, g_strdup(identity), pos);
-		printf("hearing %s\n", identity[0] != '\0' ? identity : "(unknown)");
+		printf("%shearing %s\n", p->tag, identity[0] != '\0' ? identity : "(unknown)");
 		fflush(stdout);
 	}
 	if (p->mix == NULL)
@@ -97,7 +107,7 @@ probe_disconnected(void *arg, const char *reason)
 	struct probe *p = arg;
 
 	if (!p->left) {
-		fprintf(stderr, "scaidial-lkprobe: disconnected: %s\n", reason);
+		fprintf(stderr, "scaidial-lkprobe: %sdisconnected: %s\n", p->tag, reason);
 		p->rc = 1;
 	}
 	g_main_loop_quit(p->loop);
@@ -106,8 +116,9 @@ probe_disconnected(void *arg, const char *reason)
 static void
 probe_dtmf(void *arg, const char *identity, char digit)
 {
-	(void)arg;
-	printf("dtmf from %s: %c\n", identity, digit);
+	struct probe *p = arg;
+
+	printf("%sdtmf from %s: %c\n", p->tag, identity, digit);
 	fflush(stdout);
 }
 
@@ -123,7 +134,7 @@ probe_send_dtmf(struct probe *p, int64_t now)
 	if (r == 1)
 		return;
 	if (r == 0)
-		printf("dtmf sent: %c\n", *p->dtmf);
+		printf("%sdtmf sent: %c\n", p->tag, *p->dtmf);
 	else
 		fprintf(stderr, "scaidial-lkprobe: cannot send DTMF %c\n", *p->dtmf);
 	fflush(stdout);
@@ -153,7 +164,8 @@ probe_tick(gpointer arg)
 
 	if (p->pub_t0 == 0) {
 		if (now - p->t0 > (int64_t)(p->seconds + 20) * G_USEC_PER_SEC) {
-			fprintf(stderr, "scaidial-lkprobe: no media after %d s\n", p->seconds + 20);
+			fprintf(stderr, "scaidial-lkprobe: %sno media after %d s\n", p->tag,
+			    p->seconds + 20);
 			p->rc = 1;
 			g_main_loop_quit(p->loop);
 			return G_SOURCE_REMOVE;
@@ -230,6 +242,50 @@ probe_write_wav(const struct probe *p, const char *path)
 	return 0;
 }
 
+/* One participant, start to finish, on this thread's own context. */
+static gpointer
+probe_run(gpointer arg)
+{
+	struct probe *p = arg;
+	GMainContext *ctx;
+	GSource *tick;
+
+	if (p->record != NULL) {
+		p->mix_len = (size_t)(p->seconds + 25) * LK_AUDIO_RATE;
+		p->mix = g_new0(float, p->mix_len);
+	}
+	p->pos = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	ctx = g_main_context_new();
+	g_main_context_push_thread_default(ctx);
+	p->loop = g_main_loop_new(ctx, FALSE);
+	p->t0 = g_get_monotonic_time();
+	p->s = lk_session_new(ctx, p->url, p->token, p->cb, p);
+	if (p->s == NULL) {
+		fprintf(stderr, "scaidial-lkprobe: %scannot start the session\n", p->tag);
+		p->rc = 1;
+	} else {
+		tick = g_timeout_source_new(10);
+		g_source_set_callback(tick, probe_tick, p, NULL);
+		g_source_attach(tick, ctx);
+		g_main_loop_run(p->loop);
+		g_source_destroy(tick);
+		g_source_unref(tick);
+		lk_session_free(p->s);
+		printf("%ssent %.1f s, heard %.1f s from %u source(s)\n", p->tag,
+		    (double)p->sent / 50, (double)p->heard / LK_AUDIO_RATE,
+		    g_hash_table_size(p->pos));
+		fflush(stdout);
+		if (p->record != NULL && probe_write_wav(p, p->record) != 0)
+			p->rc = 1;
+	}
+	g_main_loop_unref(p->loop);
+	g_main_context_pop_thread_default(ctx);
+	g_main_context_unref(ctx);
+	g_hash_table_destroy(p->pos);
+	g_free(p->mix);
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -244,82 +300,67 @@ main(int argc, char **argv)
 		{ "no-data", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct probe p;
+	static struct probe probes[PROBE_MAX];
+	GThread *threads[PROBE_MAX];
 	struct lk_session_cb cb = probe_cb;
-	const char *url = NULL, *token = NULL, *record = NULL;
-	GMainContext *ctx;
-	GSource *tick;
+	const char *url = NULL, *tokens[PROBE_MAX], *record = NULL, *dtmf = NULL;
+	double tone = 440;
+	int seconds = 5, ntok = 0, rc = 0, i, c;
 	char *end;
-	int c;
 
-	memset(&p, 0, sizeof p);
-	p.tone = 440;
-	p.seconds = 5;
 	log_init("scaidial-lkprobe", 1);
 	log_set_level(LOG_LVL_WARN);
 	while ((c = getopt_long(argc, argv, "u:t:f:s:r:vd:n", opts, NULL)) != -1) {
 		switch (c) {
+		case 'u': url = optarg; break;
+		case 't':
+			if (ntok == PROBE_MAX)
+				probe_usage();
+			tokens[ntok++] = optarg;
+			break;
+		case 'r': record = optarg; break;
 		case 'd':
 			if (strspn(optarg, "0123456789*#ABCD") != strlen(optarg))
 				probe_usage();
-			p.dtmf = optarg;
+			dtmf = optarg;
 			break;
 		case 'n': cb.dtmf = NULL; break;
-		case 'u': url = optarg; break;
-		case 't': token = optarg; break;
-		case 'r': record = optarg; break;
 		case 'v': log_set_level(log_get_level() == LOG_LVL_WARN ? LOG_LVL_INFO :
 			      LOG_LVL_DEBUG); break;
 		case 'f':
-			p.tone = strtod(optarg, &end);
-			if (*end != '\0' || p.tone < 0 || p.tone > 20000)
+			tone = strtod(optarg, &end);
+			if (*end != '\0' || tone < 0 || tone > 20000)
 				probe_usage();
 			break;
 		case 's':
-			p.seconds = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || p.seconds < 1 || p.seconds > 86400)
+			seconds = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || seconds < 1 || seconds > 86400)
 				probe_usage();
 			break;
 		default:
 			probe_usage();
 		}
 	}
-	if (url == NULL || token == NULL || optind != argc)
+	if (url == NULL || ntok == 0 || optind != argc || (cb.dtmf == NULL && dtmf != NULL))
 		probe_usage();
-	if (record != NULL) {
-		p.mix_len = (size_t)(p.seconds + 25) * LK_AUDIO_RATE;
-		p.mix = calloc(p.mix_len, sizeof *p.mix);
-		if (p.mix == NULL)
-			log_fatal("lkprobe: out of memory");
-	}
-	p.pos = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	for (i = 0; i < ntok; i++) {
+		struct probe *p = &probes[i];
 
-	ctx = g_main_context_new();
-	g_main_context_push_thread_default(ctx);
-	p.loop = g_main_loop_new(ctx, FALSE);
-	p.t0 = g_get_monotonic_time();
-	if (cb.dtmf == NULL && p.dtmf != NULL)
-		probe_usage();
-	p.s = lk_session_new(ctx, url, token, &cb, &p);
-	if (p.s == NULL) {
-		fprintf(stderr, "scaidial-lkprobe: cannot start the session\n");
-		return 1;
+		if (ntok > 1)
+			g_snprintf(p->tag, sizeof p->tag, "[%d] ", i + 1);
+		p->url = url;
+		p->token = tokens[i];
+		p->cb = &cb;
+		p->tone = tone;
+		p->seconds = seconds;
+		p->dtmf = dtmf;
+		p->record = i == 0 ? record : NULL;	/* what the first participant hears */
+		threads[i] = g_thread_new("lkprobe", probe_run, p);
 	}
-	tick = g_timeout_source_new(10);
-	g_source_set_callback(tick, probe_tick, &p, NULL);
-	g_source_attach(tick, ctx);
-	g_main_loop_run(p.loop);
-	g_source_destroy(tick);
-	g_source_unref(tick);
-	lk_session_free(p.s);
-	printf("sent %.1f s, heard %.1f s from %u source(s)\n", (double)p.sent / 50,
-	    (double)p.heard / LK_AUDIO_RATE, g_hash_table_size(p.pos));
-	if (record != NULL && probe_write_wav(&p, record) != 0)
-		p.rc = 1;
-	g_main_loop_unref(p.loop);
-	g_main_context_pop_thread_default(ctx);
-	g_main_context_unref(ctx);
-	g_hash_table_destroy(p.pos);
-	free(p.mix);
-	return p.rc;
+	for (i = 0; i < ntok; i++) {
+		g_thread_join(threads[i]);
+		if (probes[i].rc != 0)
+			rc = probes[i].rc;
+	}
+	return rc;
 }

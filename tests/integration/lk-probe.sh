@@ -89,4 +89,21 @@ check "the probe used /rtc/v1" grep -q 'signalling connected on /rtc/v1' "$T/pro
 rc=$?
 is "$rc" 1 "a bad token: exit 1"
 like "$(cat "$T/bad.err")" "validate: HTTP 401" "a bad token: the server's 401 is reported"
+# Two participants in one probe process, each on its own thread and GMainContext (as the
+# daemon runs its calls): they must hear and DTMF each other.
+room2=two-$$
+"$PROBE" --url "$LK_URL" --token "$(lk_token "$room2" alpha)" --token "$(lk_token "$room2" beta)" \
+    --tone 440 --seconds 4 --dtmf 7 --record "$T/two.wav" >"$T/two.out" 2>"$T/two.err"
+is "$?" 0 "two sessions in one process: exit 0"
+out=$(sort "$T/two.out" | tr '\n' ' ')
+like "$out" "\\[1\\] dtmf from beta: 7 .*\\[1\\] hearing beta .*\\[2\\] dtmf from alpha: 7 .*\\[2\\] hearing alpha " \
+    "two sessions in one process hear each other and get each other's DTMF"
+# shellcheck disable=SC2046
+set -- $("$LK_PY" "$PEER" wavfreq "$T/two.wav")
+if [ -n "${1:-}" ] && within "$1" 440 10; then
+	ok "the first session recorded the second one's 440 Hz ($1 Hz)"
+else
+	not_ok "the first session recorded the second one's 440 Hz"
+	diag "got ${1:-nothing}"
+fi
 done_testing
