@@ -376,12 +376,18 @@ lk_session_on_join(struct lk_session *s, const Lk__JoinResponse *j)
 		lk_session_end(s, "join response without participant");
 		return;
 	}
+	if (s->joined) {
+		/* A resume the server did not know: it started us afresh. */
+		lk_session_end(s, "the server did not resume the session");
+		return;
+	}
 	s->joined = 1;
 	s->identity = g_strdup(j->participant->identity);
 	log_info("livekit: joined room %s as %s (%s), server %s", j->room ? j->room->name : "?",
 	    s->identity, j->participant->sid,
 	    j->server_info && j->server_info->version ? j->server_info->version : "?");
 	lk_signal_set_ping(s->sig, j->ping_interval, j->ping_timeout);
+	lk_signal_set_participant(s->sig, j->participant->sid);
 	for (i = 0; i < j->n_ice_servers; i++)
 		for (k = 0; k < j->ice_servers[i]->n_urls; k++)
 			webrtc_add_ice_server(s->rtc, j->ice_servers[i]->urls[k],
@@ -459,7 +465,13 @@ lk_session_on_message(void *arg, const Lk__SignalResponse *r)
 	case LK__SIGNAL_RESPONSE__MESSAGE_LEAVE:
 		log_info("livekit: <- leave (reason %d, action %d)", r->leave->reason,
 		    r->leave->action);
-		lk_session_end(s, "the server asked us to leave");
+		if (r->leave->action == LK__LEAVE_REQUEST__ACTION__RESUME)
+			lk_signal_resume(s->sig);
+		else
+			lk_session_end(s, "the server asked us to leave");
+		break;
+	case LK__SIGNAL_RESPONSE__MESSAGE_RECONNECT:
+		log_info("livekit: session resumed");
 		break;
 	case LK__SIGNAL_RESPONSE__MESSAGE_TRACK_UNPUBLISHED:
 	case LK__SIGNAL_RESPONSE__MESSAGE_ROOM_UPDATE:

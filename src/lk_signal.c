@@ -9,6 +9,7 @@
 #include "log.h"
 
 #define LK_SIGNAL_MAX_FRAME	(4 * 1024 * 1024)
+#define LK_SIGNAL_RETRIES	6	/* resume attempts, 0.25 s to 4 s apart (~12 s) */
 
 struct lk_signal {
 	GMainContext		*ctx;
@@ -19,6 +20,12 @@ struct lk_signal {
 	char			*query_v1;
 	char			*query_v0;
 	char			*token;
+	uint8_t			*join_pb;	/* the JoinRequest, packed, for resuming */
+	size_t			 join_len;
+	char			*psid;		/* our participant sid once joined */
+	int			 leaving;
+	int			 attempts;	/* resume attempts since the last open */
+	GSource			*retry_src;
 	int			 v1;
 	const struct lk_signal_cb *cb;
 	void			*arg;
@@ -30,6 +37,7 @@ struct lk_signal {
 };
 
 static void	lk_signal_connect(struct lk_signal *);
+static void	lk_signal_lost(struct lk_signal *, const char *);
 
 char *
 lk_signal_base_url(const char *url)
@@ -116,17 +124,92 @@ lk_signal_query_v0(const char *token, const Lk__JoinRequest *join)
 }
 
 static void
+lk_signal_source_drop(GSource **src)
+{
+	if (*src != NULL) {
+		g_source_destroy(*src);
+		g_source_unref(*src);
+		*src = NULL;
+	}
+}
+
+static void
 lk_signal_fail(struct lk_signal *sig, const char *reason)
 {
 	if (sig->closed)
 		return;
 	sig->closed = 1;
-	if (sig->ping_src != NULL) {
-		g_source_destroy(sig->ping_src);
-		g_source_unref(sig->ping_src);
-		sig->ping_src = NULL;
-	}
+	lk_signal_source_drop(&sig->ping_src);
+	lk_signal_source_drop(&sig->retry_src);
 	sig->cb->closed(sig->arg, reason);
+}
+
+static void
+lk_signal_drop_ws(struct lk_signal *sig)
+{
+	if (sig->ws == NULL)
+		return;
+	g_signal_handlers_disconnect_by_data(sig->ws, sig);
+	if (soup_websocket_connection_get_state(sig->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+		soup_websocket_connection_close(sig->ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
+	g_object_unref(sig->ws);
+	sig->ws = NULL;
+}
+
+static gboolean
+lk_signal_retry(gpointer arg)
+{
+	struct lk_signal *sig = arg;
+	Lk__JoinRequest *j;
+
+	lk_signal_source_drop(&sig->retry_src);
+	j = lk__join_request__unpack(NULL, sig->join_len, sig->join_pb);
+	if (j == NULL) {
+		lk_signal_fail(sig, "cannot rebuild the join request");
+		return G_SOURCE_REMOVE;
+	}
+	j->reconnect = 1;
+	j->reconnect_reason = LK__RECONNECT_REASON__RR_SIGNAL_DISCONNECTED;
+	j->participant_sid = sig->psid;	/* borrowed until the pack below */
+	g_free(sig->query_v1);
+	sig->query_v1 = lk_signal_query_v1(sig->token, j);
+	j->participant_sid = NULL;
+	lk__join_request__free_unpacked(j, NULL);
+	log_info("livekit: resuming the session (attempt %d)", sig->attempts);
+	lk_signal_connect(sig);
+	return G_SOURCE_REMOVE;
+}
+
+/* The WebSocket went away without a leave: resume with reconnect=1 (the peer connection
+ * keeps running meanwhile), a few times with backoff, then give up. */
+static void
+lk_signal_lost(struct lk_signal *sig, const char *reason)
+{
+	if (sig->closed)
+		return;
+	lk_signal_drop_ws(sig);
+	if (sig->leaving || sig->psid == NULL || !sig->v1 || sig->attempts >= LK_SIGNAL_RETRIES) {
+		lk_signal_fail(sig, reason);
+		return;
+	}
+	log_warn("livekit: signalling lost (%s), resuming", reason);
+	sig->retry_src = g_timeout_source_new(250u << sig->attempts);
+	sig->attempts++;
+	g_source_set_callback(sig->retry_src, lk_signal_retry, sig, NULL);
+	g_source_attach(sig->retry_src, sig->ctx);
+}
+
+void
+lk_signal_set_participant(struct lk_signal *sig, const char *sid)
+{
+	g_free(sig->psid);
+	sig->psid = g_strdup(sid);
+}
+
+void
+lk_signal_resume(struct lk_signal *sig)
+{
+	lk_signal_lost(sig, "the server asked for a resume");
 }
 
 static void
@@ -165,7 +248,7 @@ lk_signal_on_closed(SoupWebsocketConnection *ws, gpointer arg)
 
 	g_snprintf(reason, sizeof reason, "websocket closed (code %u)",
 	    soup_websocket_connection_get_close_code(ws));
-	lk_signal_fail(sig, reason);
+	lk_signal_lost(sig, reason);
 }
 
 static void
@@ -180,11 +263,15 @@ lk_signal_on_ws(GObject *src, GAsyncResult *res, gpointer arg)
 	if (ws == NULL) {
 		if (!g_error_matches(err, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
 			g_snprintf(reason, sizeof reason, "websocket: %s", err->message);
-			lk_signal_fail(sig, reason);
+			lk_signal_lost(sig, reason);
 		}
 		g_error_free(err);
 		return;
 	}
+	if (sig->attempts > 0)
+		log_info("livekit: signalling resumed");
+	sig->attempts = 0;
+	sig->last_pong_us = g_get_monotonic_time();
 	sig->ws = ws;
 	soup_websocket_connection_set_max_incoming_payload_size(ws, LK_SIGNAL_MAX_FRAME);
 	g_signal_connect(ws, "message", G_CALLBACK(lk_signal_on_message), sig);
@@ -274,6 +361,9 @@ lk_signal_new(GMainContext *ctx, const char *url, const char *token,
 	sig->arg = arg;
 	sig->token = g_strdup(token);
 	sig->query_v1 = lk_signal_query_v1(token, join);
+	sig->join_len = lk__join_request__get_packed_size(join);
+	sig->join_pb = g_malloc(sig->join_len ? sig->join_len : 1);
+	lk__join_request__pack(join, sig->join_pb);
 	sig->query_v0 = lk_signal_query_v0(token, join);
 	sig->cancel = g_cancellable_new();
 
@@ -323,14 +413,12 @@ lk_signal_ping(gpointer arg)
 	Lk__Ping ping = LK__PING__INIT;
 	int64_t now = g_get_monotonic_time();
 
+	if (sig->ws == NULL)
+		return G_SOURCE_CONTINUE;	/* resuming */
 	if (now - sig->last_pong_us > (int64_t)sig->ping_timeout_s * G_USEC_PER_SEC) {
-		log_warn("livekit: no pong for %d s, closing", sig->ping_timeout_s);
-		if (sig->ws != NULL)
-			soup_websocket_connection_close(sig->ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY,
-			    NULL);
-		sig->ping_src = NULL;	/* returning FALSE destroys it */
-		lk_signal_fail(sig, "ping timeout");
-		return G_SOURCE_REMOVE;
+		log_warn("livekit: no pong for %d s", sig->ping_timeout_s);
+		lk_signal_lost(sig, "ping timeout");
+		return G_SOURCE_CONTINUE;
 	}
 	ping.timestamp = g_get_real_time() / 1000;
 	ping.rtt = sig->rtt_ms;
@@ -343,11 +431,7 @@ lk_signal_ping(gpointer arg)
 void
 lk_signal_set_ping(struct lk_signal *sig, int interval_s, int timeout_s)
 {
-	if (sig->ping_src != NULL) {
-		g_source_destroy(sig->ping_src);
-		g_source_unref(sig->ping_src);
-		sig->ping_src = NULL;
-	}
+	lk_signal_source_drop(&sig->ping_src);
 	if (interval_s <= 0 || sig->closed)
 		return;
 	sig->ping_timeout_s = timeout_s > interval_s ? timeout_s : 3 * interval_s;
@@ -363,6 +447,7 @@ lk_signal_leave(struct lk_signal *sig)
 	Lk__SignalRequest req = LK__SIGNAL_REQUEST__INIT;
 	Lk__LeaveRequest leave = LK__LEAVE_REQUEST__INIT;
 
+	sig->leaving = 1;
 	g_cancellable_cancel(sig->cancel);
 	if (sig->ws == NULL ||
 	    soup_websocket_connection_get_state(sig->ws) != SOUP_WEBSOCKET_STATE_OPEN) {
@@ -393,16 +478,9 @@ lk_signal_free(struct lk_signal *sig)
 		g_cancellable_cancel(sig->cancel);
 		g_object_unref(sig->cancel);
 	}
-	if (sig->ping_src != NULL) {
-		g_source_destroy(sig->ping_src);
-		g_source_unref(sig->ping_src);
-	}
-	if (sig->ws != NULL) {
-		g_signal_handlers_disconnect_by_data(sig->ws, sig);
-		if (soup_websocket_connection_get_state(sig->ws) == SOUP_WEBSOCKET_STATE_OPEN)
-			soup_websocket_connection_close(sig->ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
-		g_object_unref(sig->ws);
-	}
+	lk_signal_source_drop(&sig->ping_src);
+	lk_signal_source_drop(&sig->retry_src);
+	lk_signal_drop_ws(sig);
 	if (sig->soup != NULL)
 		g_object_unref(sig->soup);
 	if (sig->ctx != NULL)
@@ -411,5 +489,7 @@ lk_signal_free(struct lk_signal *sig)
 	g_free(sig->query_v1);
 	g_free(sig->query_v0);
 	g_free(sig->token);
+	g_free(sig->join_pb);
+	g_free(sig->psid);
 	g_free(sig);
 }

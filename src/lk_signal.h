@@ -1,8 +1,10 @@
 /* lk_signal: the WebSocket signalling connection to a LiveKit server. It validates the
  * route (/rtc/v1, falling back to /rtc when the server answers 404), opens the WebSocket
  * with libsoup on the caller's GMainContext, carries binary protobuf SignalRequest and
- * SignalResponse frames, sends ping_req at the server's ping_interval and gives up after
- * ping_timeout without a pong. libsoup answers the server's WebSocket pings itself. */
+ * SignalResponse frames, sends ping_req at the server's ping_interval and treats
+ * ping_timeout without a pong as a lost connection. libsoup answers the server's WebSocket
+ * pings itself. A connection lost without a leave is resumed (/rtc/v1 with reconnect=1 and
+ * our participant sid) a few times before closed() is reported. */
 #ifndef SCAIDIAL_LK_SIGNAL_H
 #define SCAIDIAL_LK_SIGNAL_H
 
@@ -17,7 +19,8 @@ struct lk_signal_cb {
 	void	(*open)(void *arg, int v1);
 	/* One decoded frame; the message is freed after the call returns. */
 	void	(*message)(void *arg, const Lk__SignalResponse *);
-	/* The connection failed or ended; reason is a short text. No call follows. */
+	/* The connection failed or ended and could not be resumed; reason is a short text.
+	 * No call follows. */
 	void	(*closed)(void *arg, const char *reason);
 };
 
@@ -28,6 +31,10 @@ struct lk_signal *lk_signal_new(GMainContext *, const char *url, const char *tok
 int	 lk_signal_send(struct lk_signal *, const Lk__SignalRequest *);
 /* From JoinResponse: seconds between pings and without a pong before giving up. */
 void	 lk_signal_set_ping(struct lk_signal *, int interval_s, int timeout_s);
+/* Our sid from JoinResponse: from then on a lost connection is resumed. */
+void	 lk_signal_set_participant(struct lk_signal *, const char *sid);
+/* The server's leave asked for a resume: reconnect now. */
+void	 lk_signal_resume(struct lk_signal *);
 /* Sends leave (CLIENT_INITIATED) and starts the close handshake; closed() follows. */
 void	 lk_signal_leave(struct lk_signal *);
 int64_t	 lk_signal_rtt_ms(const struct lk_signal *);

@@ -64,6 +64,11 @@ PY
 	LK_URL=ws://127.0.0.1:$LK_PORT
 }
 
+# lk_free_port: a TCP port free on 127.0.0.1 now.
+lk_free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # lk_start_server: the loopback configuration of doc/livekit.md on fresh ports; waits
 # until the HTTP port answers.
 lk_start_server() {

@@ -106,4 +106,26 @@ else
 	not_ok "the first session recorded the second one's 440 Hz"
 	diag "got ${1:-nothing}"
 fi
+# The signalling connection drops (a relay cuts it 3 s in) while media flows: both
+# sessions resume on /rtc/v1 and keep hearing each other; their leaves use the new sockets.
+room3=resume-$$
+relay=$(lk_free_port)
+"$LK_PY" "$PEER" proxy "$relay" "$LK_PORT" --cut-after 3 >"$T/relay.out" 2>&1 &
+relay_pid=$!
+wait_until 10 grep -q 'proxy: listening' "$T/relay.out"
+"$PROBE" --url "ws://127.0.0.1:$relay" --token "$(lk_token "$room3" gamma)" \
+    --token "$(lk_token "$room3" delta)" --seconds 8 -v >"$T/resume.out" 2>"$T/resume.err"
+is "$?" 0 "through a relay that cuts the signalling: exit 0"
+kill "$relay_pid" 2>/dev/null
+check "the relay did cut the connections" grep -q 'proxy: cut [1-9]' "$T/relay.out"
+is "$(grep -c 'livekit: session resumed' "$T/resume.err")" 2 "both sessions resumed"
+heard=$(sed -n 's/^\[1\] sent 8.0 s, heard \([0-9.]*\) s.*/\1/p' "$T/resume.out")
+if [ -n "$heard" ] && awk -v h="$heard" 'BEGIN { exit !(h >= 7.0) }'; then
+	ok "media went on across the resume ($heard s of 8 heard)"
+else
+	not_ok "media went on across the resume"
+	sed 's/^/# /' "$T/resume.out"
+fi
+is "$(grep -c 'client leaving room.*"participant": "\(gamma\|delta\)".*"reason": "CLIENT_REQUEST_LEAVE"' "$T/livekit.log")" 2 \
+    "both leaves reached the server after the resume"
 done_testing

@@ -6,6 +6,8 @@
                         join, publish a tone, listen to ID, print its dominant frequency
                         and the DTMF digits it sends; send DIGITS as SIP DTMF once heard
   lk_peer.py wavfreq FILE                          dominant frequency of a WAV's loud part
+  lk_peer.py proxy PORT TARGET_PORT --cut-after S  TCP relay on 127.0.0.1 that drops every
+                                                   connection once, S s after the first
 """
 import argparse
 import asyncio
@@ -117,6 +119,45 @@ async def cmd_peer(a):
     return rc
 
 
+async def cmd_proxy(a):
+    conns = []
+    first = asyncio.get_running_loop().create_future()
+
+    async def pipe(r, w):
+        try:
+            while True:
+                b = await r.read(65536)
+                if not b:
+                    break
+                w.write(b)
+                await w.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            w.close()
+
+    async def handle(cr, cw):
+        sr, sw = await asyncio.open_connection("127.0.0.1", a.target)
+        conns.extend([cw, sw])
+        if not first.done():
+            first.set_result(None)
+        await asyncio.gather(pipe(cr, sw), pipe(sr, cw))
+
+    server = await asyncio.start_server(handle, "127.0.0.1", a.port)
+    print("proxy: listening", flush=True)
+    await first
+    await asyncio.sleep(a.cut_after)
+    n = 0
+    for w in conns:
+        if not w.is_closing():
+            w.transport.abort()
+            n += 1
+    conns.clear()
+    print(f"proxy: cut {n} connections", flush=True)
+    async with server:
+        await server.serve_forever()
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -132,8 +173,14 @@ def main():
     r.add_argument("--from", dest="from_", required=True)
     r.add_argument("--timeout", type=float, default=30)
     r.add_argument("--dtmf", default="")
+    x = sub.add_parser("proxy")
+    x.add_argument("port", type=int)
+    x.add_argument("target", type=int)
+    x.add_argument("--cut-after", type=float, default=3)
     a = p.parse_args()
-    if a.cmd == "token":
+    if a.cmd == "proxy":
+        asyncio.run(cmd_proxy(a))
+    elif a.cmd == "token":
         cmd_token(a)
     elif a.cmd == "wavfreq":
         cmd_wavfreq(a)
