@@ -351,6 +351,8 @@ lk_session_on_trickle(struct lk_session *s, const Lk__TrickleRequest *t)
 {
 	char cand[512], mid[32];
 
+	if (!s->v1 && t->target == LK__SIGNAL_TARGET__SUBSCRIBER)
+		return;	/* v0's second peer connection, which we do not run */
 	if (t->candidateinit != NULL && t->candidateinit[0] != '\0' &&
 	    lk_sdp_trickle_parse(t->candidateinit, cand, sizeof cand, mid, sizeof mid) == 0) {
 		if (s->answered)

@@ -128,4 +128,28 @@ else
 fi
 is "$(grep -c 'client leaving room.*"participant": "\(gamma\|delta\)".*"reason": "CLIENT_REQUEST_LEAVE"' "$T/livekit.log")" 2 \
     "both leaves reached the server after the resume"
+# An old server (a relay answers 404 to /rtc/v1): the probe falls back to /rtc, where it
+# publishes (the Python side hears 440 Hz) though it cannot receive.
+room4=v0-$$
+relay=$(lk_free_port)
+"$LK_PY" "$PEER" proxy "$relay" "$LK_PORT" --cut-after 1000 --no-v1 >"$T/relay0.out" 2>&1 &
+relay_pid=$!
+wait_until 10 grep -q 'proxy: listening' "$T/relay0.out"
+"$LK_PY" "$PEER" peer "$LK_URL" "$(lk_token "$room4" pyv0)" --tone 1000 --from probe \
+    --timeout 40 >"$T/peer0.out" 2>&1 &
+peer_pid=$!
+wait_until 20 grep -q 'peer: publishing' "$T/peer0.out"
+"$PROBE" --url "ws://127.0.0.1:$relay" --token "$(lk_token "$room4" probe)" --seconds 5 \
+    --no-data -v >"$T/v0.out" 2>"$T/v0.err"
+is "$?" 0 "behind a server without /rtc/v1: exit 0"
+kill "$relay_pid" 2>/dev/null
+check "the probe fell back to /rtc" grep -q 'signalling connected on /rtc$' "$T/v0.err"
+wait "$peer_pid"
+heard=$(sed -n 's/^peer: heard \([0-9.]*\) Hz.*/\1/p' "$T/peer0.out")
+if [ -n "$heard" ] && within "$heard" 440 10; then
+	ok "on /rtc the Python participant hears the probe's 440 Hz ($heard Hz)"
+else
+	not_ok "on /rtc the Python participant hears the probe's 440 Hz"
+	sed 's/^/# /' "$T/peer0.out"
+fi
 done_testing

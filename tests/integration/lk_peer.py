@@ -6,8 +6,9 @@
                         join, publish a tone, listen to ID, print its dominant frequency
                         and the DTMF digits it sends; send DIGITS as SIP DTMF once heard
   lk_peer.py wavfreq FILE                          dominant frequency of a WAV's loud part
-  lk_peer.py proxy PORT TARGET_PORT --cut-after S  TCP relay on 127.0.0.1 that drops every
-                                                   connection once, S s after the first
+  lk_peer.py proxy PORT TARGET_PORT --cut-after S [--no-v1]
+                        TCP relay on 127.0.0.1 that drops every connection once, S s after
+                        the first; --no-v1 answers 404 to /rtc/v1 like an old server
 """
 import argparse
 import asyncio
@@ -137,7 +138,18 @@ async def cmd_proxy(a):
             w.close()
 
     async def handle(cr, cw):
+        head = b""
+        if a.no_v1:
+            # play a server older than v1.9.1: no /rtc/v1 routes
+            head = await cr.readuntil(b"\r\n\r\n")
+            if head.split(b" ", 2)[1].startswith(b"/rtc/v1"):
+                cw.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+                         b"Connection: close\r\n\r\n")
+                await cw.drain()
+                cw.close()
+                return
         sr, sw = await asyncio.open_connection("127.0.0.1", a.target)
+        sw.write(head)
         conns.extend([cw, sw])
         if not first.done():
             first.set_result(None)
@@ -177,6 +189,7 @@ def main():
     x.add_argument("port", type=int)
     x.add_argument("target", type=int)
     x.add_argument("--cut-after", type=float, default=3)
+    x.add_argument("--no-v1", action="store_true")
     a = p.parse_args()
     if a.cmd == "proxy":
         asyncio.run(cmd_proxy(a))
