@@ -9,6 +9,9 @@ LK_KEY=devkey
 LK_SECRET=scaidial-test-secret-0123456789abcdef
 
 lk_cleanup() {
+	# lib.sh's watchdog is a subshell whose sleep would outlive it and hold our stdout
+	# open, keeping the TAP reader waiting for the whole limit: end the sleep first.
+	[ -n "${WATCHDOG_PID:-}" ] && pkill -P "$WATCHDOG_PID" 2>/dev/null
 	if [ -n "$LK_PID" ] && kill -0 "$LK_PID" 2>/dev/null; then
 		kill -TERM "$LK_PID" 2>/dev/null
 		for _ in $(seq 50); do kill -0 "$LK_PID" 2>/dev/null || break; sleep 0.1; done
