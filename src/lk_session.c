@@ -1,6 +1,6 @@
 /* lk_session: the LiveKit participant state machine (see lk_session.h). It owns one
- * signalling connection, one WebRTC transport, the Opus sender and receiver, and the
- * room's roster (participants, their tracks, and which SSRC carries which track).
+ * signalling connection, one WebRTC transport, the data channels, the Opus sender and
+ * receiver, and the room's roster (lk_roster.c).
  *
  * The sequence on /rtc/v1: join -> add_track -> track_published -> our offer (one sendonly
  * m-line) -> answer -> trickle both ways -> ICE + DTLS. When someone publishes audio the
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "datachan.h"
+#include "lk_roster.h"
 #include "lk_sdp.h"
 #include "lk_session.h"
 #include "lk_signal.h"
@@ -17,20 +18,7 @@
 #include "webrtc.h"
 
 #define LK_PROTOCOL		17
-#define LK_MAX_SSRC		LK_AUDIO_MAX_SOURCES
 #define LK_RTP_MAX		1500
-
-struct lk_peer {
-	char	*sid;
-	char	*identity;
-	GPtrArray *tracks;		/* track sids (char *) */
-};
-
-struct lk_ssrc {
-	uint32_t ssrc;
-	char	 mid[32];
-	char	 identity[257];
-};
 
 struct lk_session {
 	GMainContext	*ctx;
@@ -65,12 +53,8 @@ struct lk_session {
 	GPtrArray	*local_cands;	/* before the first answer */
 	GPtrArray	*remote_cands;	/* before the first answer */
 	int		 remote_final;
-	GHashTable	*mid_track;	/* mid -> track sid */
-	GPtrArray	*peers;		/* struct lk_peer * */
-	struct lk_ssrc	 ssrcs[LK_MAX_SSRC];
-	int		 nssrc;
-	struct lk_ssrc	*cur;		/* the source of the packet being decoded */
-	char		 pkt_mid[32];
+	struct lk_roster *roster;
+	char		 pkt_mid[32];	/* of the packet being decoded */
 	uint8_t		 pkt[LK_RTP_MAX + DTLS_SRTP_TRAILER];
 };
 
@@ -82,116 +66,6 @@ lk_session_end(struct lk_session *s, const char *reason)
 	s->ended = 1;
 	log_info("livekit: session ended: %s", reason);
 	s->cb->disconnected(s->arg, reason);
-}
-
-static void
-lk_peer_free(gpointer p)
-{
-	struct lk_peer *peer = p;
-
-	g_free(peer->sid);
-	g_free(peer->identity);
-	g_ptr_array_free(peer->tracks, TRUE);
-	g_free(peer);
-}
-
-static struct lk_peer *
-lk_session_peer(struct lk_session *s, const char *sid)
-{
-	guint i;
-
-	for (i = 0; i < s->peers->len; i++) {
-		struct lk_peer *p = g_ptr_array_index(s->peers, i);
-
-		if (strcmp(p->sid, sid) == 0)
-			return p;
-	}
-	return NULL;
-}
-
-/* Records a ParticipantInfo; tells the owner about arrivals and departures. */
-static void
-lk_session_roster(struct lk_session *s, const Lk__ParticipantInfo *pi)
-{
-	struct lk_peer *p;
-	size_t i;
-
-	if (pi->sid == NULL || pi->sid[0] == '\0' || (s->identity != NULL &&
-	    strcmp(pi->identity, s->identity) == 0))
-		return;
-	p = lk_session_peer(s, pi->sid);
-	if (pi->state == LK__PARTICIPANT_INFO__STATE__DISCONNECTED) {
-		if (p != NULL) {
-			log_info("livekit: participant %s left", p->identity);
-			s->cb->participant(s->arg, p->identity, 0);
-			g_ptr_array_remove(s->peers, p);
-		}
-		return;
-	}
-	if (p == NULL) {
-		p = g_new0(struct lk_peer, 1);
-		p->sid = g_strdup(pi->sid);
-		p->identity = g_strdup(pi->identity);
-		p->tracks = g_ptr_array_new_with_free_func(g_free);
-		g_ptr_array_add(s->peers, p);
-		log_info("livekit: participant %s (%s) is in the room", p->identity, p->sid);
-		s->cb->participant(s->arg, p->identity, 1);
-	}
-	g_ptr_array_set_size(p->tracks, 0);
-	for (i = 0; i < pi->n_tracks; i++)
-		g_ptr_array_add(p->tracks, g_strdup(pi->tracks[i]->sid));
-}
-
-static const char *
-lk_session_track_owner(struct lk_session *s, const char *track)
-{
-	guint i, j;
-
-	for (i = 0; i < s->peers->len; i++) {
-		struct lk_peer *p = g_ptr_array_index(s->peers, i);
-
-		for (j = 0; j < p->tracks->len; j++)
-			if (strcmp(g_ptr_array_index(p->tracks, j), track) == 0)
-				return p->identity;
-	}
-	return NULL;
-}
-
-/* Fills in who an SSRC belongs to: mid (from the answer or the RTP mid extension) ->
- * track sid (mid_to_track_id) -> participant (roster). */
-static void
-lk_session_resolve(struct lk_session *s, struct lk_ssrc *e)
-{
-	const char *track, *who;
-
-	if (e->identity[0] != '\0' || e->mid[0] == '\0')
-		return;
-	track = g_hash_table_lookup(s->mid_track, e->mid);
-	if (track == NULL)
-		return;
-	who = lk_session_track_owner(s, track);
-	if (who != NULL)
-		g_strlcpy(e->identity, who, sizeof e->identity);
-}
-
-static struct lk_ssrc *
-lk_session_ssrc(struct lk_session *s, uint32_t ssrc, int create)
-{
-	int i;
-
-	for (i = 0; i < s->nssrc; i++)
-		if (s->ssrcs[i].ssrc == ssrc)
-			return &s->ssrcs[i];
-	if (!create)
-		return NULL;
-	if (s->nssrc == LK_MAX_SSRC) {
-		/* forget the oldest */
-		memmove(&s->ssrcs[0], &s->ssrcs[1], sizeof s->ssrcs[0] * (LK_MAX_SSRC - 1));
-		s->nssrc--;
-	}
-	memset(&s->ssrcs[s->nssrc], 0, sizeof s->ssrcs[0]);
-	s->ssrcs[s->nssrc].ssrc = ssrc;
-	return &s->ssrcs[s->nssrc++];
 }
 
 static void
@@ -290,7 +164,6 @@ static void
 lk_session_on_answer(struct lk_session *s, const Lk__SessionDescription *sd)
 {
 	struct lk_sdp_answer *a;
-	struct lk_ssrc *e;
 	size_t i;
 	int k;
 	guint j;
@@ -305,8 +178,8 @@ lk_session_on_answer(struct lk_session *s, const Lk__SessionDescription *sd)
 	}
 	s->offer_pending = 0;
 	for (i = 0; i < sd->n_mid_to_track_id; i++)
-		g_hash_table_replace(s->mid_track, g_strdup(sd->mid_to_track_id[i]->key),
-		    g_strdup(sd->mid_to_track_id[i]->value));
+		lk_roster_map_mid(s->roster, sd->mid_to_track_id[i]->key,
+		    sd->mid_to_track_id[i]->value);
 	s->send_pt = a->media[0].rejected ? -1 : a->media[0].opus_pt;
 	s->send_ext_level = a->media[0].ext_audio_level;
 	for (k = 1; k < a->nmedia; k++) {
@@ -317,11 +190,8 @@ lk_session_on_answer(struct lk_session *s, const Lk__SessionDescription *sd)
 		s->recv_pt = m->opus_pt;
 		if (m->ext_mid > 0)
 			s->recv_ext_mid = m->ext_mid;
-		for (int n = 0; n < m->nssrc; n++) {
-			e = lk_session_ssrc(s, m->ssrc[n], 1);
-			g_strlcpy(e->mid, m->mid, sizeof e->mid);
-			e->identity[0] = '\0';
-		}
+		for (int n = 0; n < m->nssrc; n++)
+			lk_roster_map_ssrc(s->roster, m->ssrc[n], m->mid);
 	}
 	if (!s->answered) {
 		if (webrtc_set_remote(s->rtc, a->ufrag, a->pwd, a->fingerprint, a->setup) != 0) {
@@ -338,8 +208,6 @@ lk_session_on_answer(struct lk_session *s, const Lk__SessionDescription *sd)
 			webrtc_remote_candidates_done(s->rtc);
 		lk_session_flush_candidates(s);
 	}
-	for (k = 0; k < s->nssrc; k++)
-		lk_session_resolve(s, &s->ssrcs[k]);
 	g_free(a);
 	lk_session_maybe_publishing(s);
 	if (s->want_media != s->offered_media)
@@ -385,6 +253,7 @@ lk_session_on_join(struct lk_session *s, const Lk__JoinResponse *j)
 	}
 	s->joined = 1;
 	s->identity = g_strdup(j->participant->identity);
+	lk_roster_set_self(s->roster, s->identity);
 	log_info("livekit: joined room %s as %s (%s), server %s", j->room ? j->room->name : "?",
 	    s->identity, j->participant->sid,
 	    j->server_info && j->server_info->version ? j->server_info->version : "?");
@@ -400,7 +269,7 @@ lk_session_on_join(struct lk_session *s, const Lk__JoinResponse *j)
 	}
 	s->cb->joined(s->arg, j->room && j->room->name ? j->room->name : "", s->identity);
 	for (i = 0; i < j->n_other_participants; i++)
-		lk_session_roster(s, j->other_participants[i]);
+		lk_roster_update(s->roster, j->other_participants[i]);
 
 	at.cid = s->track_cid;
 	at.name = "microphone";
@@ -446,9 +315,7 @@ lk_session_on_message(void *arg, const Lk__SignalResponse *r)
 		break;
 	case LK__SIGNAL_RESPONSE__MESSAGE_UPDATE:
 		for (i = 0; i < r->update->n_participants; i++)
-			lk_session_roster(s, r->update->participants[i]);
-		for (i = 0; i < (size_t)s->nssrc; i++)
-			lk_session_resolve(s, &s->ssrcs[i]);
+			lk_roster_update(s->roster, r->update->participants[i]);
 		break;
 	case LK__SIGNAL_RESPONSE__MESSAGE_MEDIA_SECTIONS_REQUIREMENT:
 		log_debug("livekit: receive sections wanted: audio %u video %u",
@@ -644,14 +511,8 @@ static void
 lk_session_on_pcm(void *arg, uint32_t ssrc, const int16_t *pcm, size_t n)
 {
 	struct lk_session *s = arg;
-	struct lk_ssrc *e = s->cur;
 
-	if (e == NULL || e->ssrc != ssrc)
-		e = s->cur = lk_session_ssrc(s, ssrc, 1);
-	if (e->mid[0] == '\0' && s->pkt_mid[0] != '\0')
-		g_strlcpy(e->mid, s->pkt_mid, sizeof e->mid);
-	lk_session_resolve(s, e);
-	s->cb->audio(s->arg, e->identity, pcm, n);
+	s->cb->audio(s->arg, lk_roster_source(s->roster, ssrc, s->pkt_mid), pcm, n);
 }
 
 static void
@@ -663,6 +524,14 @@ lk_session_on_rtp(void *arg, uint8_t *buf, size_t len)
 		return;
 	lk_audio_rx_packet(s->rx, buf, len, s->recv_pt, s->recv_ext_mid, s->pkt_mid,
 	    sizeof s->pkt_mid);
+}
+
+static void
+lk_session_on_roster(void *arg, const char *identity, int present)
+{
+	struct lk_session *s = arg;
+
+	s->cb->participant(s->arg, identity, present);
 }
 
 static const struct lk_signal_cb lk_session_signal_cb = {
@@ -700,8 +569,7 @@ lk_session_new(GMainContext *ctx, const char *url, const char *token,
 	s->stream_id = g_strdup_printf("scaidial-%08x", g_random_int());
 	s->local_cands = g_ptr_array_new_with_free_func(g_free);
 	s->remote_cands = g_ptr_array_new_with_free_func(g_free);
-	s->mid_track = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	s->peers = g_ptr_array_new_with_free_func(lk_peer_free);
+	s->roster = lk_roster_new(lk_session_on_roster, s);
 	s->tx = lk_audio_tx_new(s->ssrc);
 	s->rx = lk_audio_rx_new(lk_session_on_pcm, s);
 	s->rtc = webrtc_new(ctx, &lk_session_rtc_cb, s);
@@ -761,8 +629,7 @@ lk_session_free(struct lk_session *s)
 	lk_audio_rx_free(s->rx);
 	g_ptr_array_free(s->local_cands, TRUE);
 	g_ptr_array_free(s->remote_cands, TRUE);
-	g_ptr_array_free(s->peers, TRUE);
-	g_hash_table_destroy(s->mid_track);
+	lk_roster_free(s->roster);
 	g_free(s->identity);
 	g_free(s->track_cid);
 	g_free(s->stream_id);
