@@ -232,6 +232,12 @@ lk_signal_on_message(SoupWebsocketConnection *ws, gint type, GBytes *data, gpoin
 		log_warn("livekit: undecodable signalling frame (%zu bytes)", (size_t)n);
 		return;
 	}
+	if (r->message_case == LK__SIGNAL_RESPONSE__MESSAGE_REFRESH_TOKEN &&
+	    r->refresh_token != NULL && r->refresh_token[0] != '\0') {
+		/* A resume hours into a call must not present the expired original. */
+		g_free(sig->token);
+		sig->token = g_strdup(r->refresh_token);
+	}
 	if (r->message_case == LK__SIGNAL_RESPONSE__MESSAGE_PONG_RESP) {
 		sig->last_pong_us = g_get_monotonic_time();
 		sig->rtt_ms = g_get_real_time() / 1000 - r->pong_resp->last_ping_timestamp;

@@ -4,7 +4,8 @@
  * SignalResponse frames, sends ping_req at the server's ping_interval and treats
  * ping_timeout without a pong as a lost connection. libsoup answers the server's WebSocket
  * pings itself. A connection lost without a leave is resumed (/rtc/v1 with reconnect=1 and
- * our participant sid) a few times before closed() is reported. */
+ * our participant sid, and the latest refresh_token the server sent) a few times before
+ * closed() is reported. */
 #ifndef SCAIDIAL_LK_SIGNAL_H
 #define SCAIDIAL_LK_SIGNAL_H
 
