@@ -341,6 +341,11 @@ lk_session_on_message(void *arg, const Lk__SignalResponse *r)
 		break;
 	case LK__SIGNAL_RESPONSE__MESSAGE_RECONNECT:
 		log_info("livekit: session resumed");
+		if (s->offer_pending) {
+			/* its answer may have been lost with the old socket */
+			s->offer_pending = 0;
+			lk_session_offer(s);
+		}
 		break;
 	case LK__SIGNAL_RESPONSE__MESSAGE_TRACK_UNPUBLISHED:
 	case LK__SIGNAL_RESPONSE__MESSAGE_ROOM_UPDATE:
