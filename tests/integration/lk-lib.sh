@@ -73,7 +73,8 @@ lk_free_port() {
 }
 
 # lk_start_server: the loopback configuration of doc/livekit.md on fresh ports; waits
-# until the HTTP port answers.
+# until the HTTP port answers. The STUN server handed to clients is a loopback address
+# (nothing answers STUN there) instead of the default public names, which would need DNS.
 lk_start_server() {
 	lk_pick_ports || return 1
 	cat >"$T/livekit.yaml" <<YAML
@@ -83,7 +84,8 @@ development: true
 keys: {$LK_KEY: $LK_SECRET}
 logging: {level: debug}
 rtc: {tcp_port: $LK_TCP_PORT, udp_port: $LK_UDP_PORT, node_ip: 127.0.0.1,
-      use_external_ip: false, enable_loopback_candidate: true}
+      use_external_ip: false, enable_loopback_candidate: true,
+      stun_servers: ["127.0.0.1:$LK_UDP_PORT"]}
 YAML
 	"$LK_SERVER" --config "$T/livekit.yaml" >"$T/livekit.log" 2>&1 &
 	LK_PID=$!

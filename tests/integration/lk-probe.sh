@@ -5,9 +5,13 @@
 # channels both ways, and the probe must leave cleanly.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 . "$TOP_SRCDIR/tests/integration/lk-lib.sh"
-tap_watchdog 120
+# SCAIDIAL_WRAPPER (valgrind in test-all.sh) runs the probe too, and slows it.
+tap_watchdog "$([ -n "${SCAIDIAL_WRAPPER:-}" ] && echo 300 || echo 120)"
 
 PROBE=${SCAIDIAL_LKPROBE:-$TOP_BUILDDIR/scaidial-lkprobe}
+probe() {
+	${SCAIDIAL_WRAPPER:-} "$PROBE" "$@"
+}
 PEER=$TOP_SRCDIR/tests/integration/lk_peer.py
 
 if ! lk_find_server; then
@@ -39,7 +43,7 @@ peer_pid=$!
 wait_until 20 grep -q 'peer: publishing' "$T/peer.out"
 check "the Python participant joined and publishes 1000 Hz" grep -q 'peer: publishing' "$T/peer.out"
 
-"$PROBE" --url "$LK_URL" --token "$tok_probe" --tone 440 --seconds 6 --record "$T/heard.wav" \
+probe --url "$LK_URL" --token "$tok_probe" --tone 440 --seconds 6 --record "$T/heard.wav" \
     --dtmf '12#9' -v >"$T/probe.out" 2>"$T/probe.err"
 rc=$?
 is "$rc" 0 "scaidial-lkprobe exits 0"
@@ -85,14 +89,14 @@ check "the server logged the probe's leave request" \
 check "the probe used /rtc/v1" grep -q 'signalling connected on /rtc/v1' "$T/probe.err"
 
 # A bad token is refused with the server's reason and a non-zero exit.
-"$PROBE" --url "$LK_URL" --token not-a-jwt --seconds 1 >/dev/null 2>"$T/bad.err"
+probe --url "$LK_URL" --token not-a-jwt --seconds 1 >/dev/null 2>"$T/bad.err"
 rc=$?
 is "$rc" 1 "a bad token: exit 1"
 like "$(cat "$T/bad.err")" "validate: HTTP 401" "a bad token: the server's 401 is reported"
 # Two participants in one probe process, each on its own thread and GMainContext (as the
 # daemon runs its calls): they must hear and DTMF each other.
 room2=two-$$
-"$PROBE" --url "$LK_URL" --token "$(lk_token "$room2" alpha)" --token "$(lk_token "$room2" beta)" \
+probe --url "$LK_URL" --token "$(lk_token "$room2" alpha)" --token "$(lk_token "$room2" beta)" \
     --tone 440 --seconds 4 --dtmf 7 --record "$T/two.wav" >"$T/two.out" 2>"$T/two.err"
 is "$?" 0 "two sessions in one process: exit 0"
 out=$(sort "$T/two.out" | tr '\n' ' ')
@@ -113,7 +117,7 @@ relay=$(lk_free_port)
 "$LK_PY" "$PEER" proxy "$relay" "$LK_PORT" --cut-after 3 >"$T/relay.out" 2>&1 &
 relay_pid=$!
 wait_until 10 grep -q 'proxy: listening' "$T/relay.out"
-"$PROBE" --url "ws://127.0.0.1:$relay" --token "$(lk_token "$room3" gamma)" \
+probe --url "ws://127.0.0.1:$relay" --token "$(lk_token "$room3" gamma)" \
     --token "$(lk_token "$room3" delta)" --seconds 8 -v >"$T/resume.out" 2>"$T/resume.err"
 is "$?" 0 "through a relay that cuts the signalling: exit 0"
 kill "$relay_pid" 2>/dev/null
@@ -139,7 +143,7 @@ wait_until 10 grep -q 'proxy: listening' "$T/relay0.out"
     --timeout 40 >"$T/peer0.out" 2>&1 &
 peer_pid=$!
 wait_until 20 grep -q 'peer: publishing' "$T/peer0.out"
-"$PROBE" --url "ws://127.0.0.1:$relay" --token "$(lk_token "$room4" probe)" --seconds 5 \
+probe --url "ws://127.0.0.1:$relay" --token "$(lk_token "$room4" probe)" --seconds 5 \
     --no-data -v >"$T/v0.out" 2>"$T/v0.err"
 is "$?" 0 "behind a server without /rtc/v1: exit 0"
 kill "$relay_pid" 2>/dev/null
