@@ -1,7 +1,9 @@
 /* lk_session: scaidial as one participant of a LiveKit room, without an SDK. It joins over
  * the signalling WebSocket (lk_signal.c), publishes one Opus microphone track and
  * subscribes to the room's audio on one peer connection (webrtc.c, the /rtc/v1 model),
- * and hands decoded 48 kHz mono PCM per remote participant to its owner.
+ * and hands decoded 48 kHz mono PCM per remote participant to its owner. With a dtmf
+ * callback it also opens LiveKit's data channels (datachan.c) for SIP DTMF both ways. A
+ * lost signalling connection is resumed without disturbing the media (lk_signal.c).
  *
  * A session lives on one GMainContext (a media worker thread's, or the probe's): every
  * call and callback happens on that context's thread. Sessions share nothing mutable, so
