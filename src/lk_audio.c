@@ -23,12 +23,14 @@ struct lk_audio_src {
 	uint16_t	 next_seq;
 	int		 have_seq;
 	int		 used;
+	uint64_t	 seen;		/* rx->tick of its last packet */
 };
 
 struct lk_audio_rx {
 	lk_audio_pcm_cb	*cb;
 	void		*arg;
 	struct lk_audio_src src[LK_AUDIO_MAX_SOURCES];
+	uint64_t	 tick;		/* packets seen */
 	int16_t		 pcm[LK_AUDIO_MAX_FRAME];
 };
 
@@ -143,14 +145,18 @@ lk_audio_rx_source(struct lk_audio_rx *rx, uint32_t ssrc)
 	struct lk_audio_src *free_slot = NULL;
 	int i, err;
 
+	struct lk_audio_src *oldest = &rx->src[0];
+
 	for (i = 0; i < LK_AUDIO_MAX_SOURCES; i++) {
 		if (rx->src[i].used && rx->src[i].ssrc == ssrc)
 			return &rx->src[i];
 		if (!rx->src[i].used && free_slot == NULL)
 			free_slot = &rx->src[i];
+		if (rx->src[i].seen < oldest->seen)
+			oldest = &rx->src[i];
 	}
 	if (free_slot == NULL)
-		return NULL;
+		free_slot = oldest;	/* a source gone quiet makes room (people come and go) */
 	if (free_slot->dec == NULL) {
 		free_slot->dec = opus_decoder_create(LK_AUDIO_RATE, 1, &err);
 		if (free_slot->dec == NULL)
@@ -228,6 +234,7 @@ lk_audio_rx_packet(struct lk_audio_rx *rx, const uint8_t *p, size_t len, int pt,
 	s = lk_audio_rx_source(rx, ssrc);
 	if (s == NULL)
 		return;
+	s->seen = ++rx->tick;
 	gap = (uint16_t)(seq - s->next_seq);
 	if (s->have_seq) {
 		if (gap >= 0x8000)

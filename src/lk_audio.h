@@ -1,7 +1,8 @@
 /* lk_audio: the Opus side of a LiveKit session. The sender encodes 20 ms of 48 kHz mono
  * PCM into one RTP packet (with the RFC 6464 audio level LiveKit uses for active
- * speakers); the receiver keeps one Opus decoder per remote SSRC, conceals short gaps
- * and hands out 48 kHz mono PCM. No allocation per packet: decoders are made once per
+ * speakers); the receiver keeps one Opus decoder per remote SSRC (up to 16; the one
+ * quiet longest makes room for a new one), conceals short gaps and hands out 48 kHz mono
+ * PCM. No allocation per packet: decoders are made once per
  * new SSRC, buffers live in the objects. */
 #ifndef SCAIDIAL_LK_AUDIO_H
 #define SCAIDIAL_LK_AUDIO_H

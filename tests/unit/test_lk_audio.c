@@ -100,6 +100,24 @@ main(void)
 		is_str(mid, "1", "mid from the RTP extension");
 		ok(last_ssrc >> 24 == 9, "a second source decodes");
 	}
+	/* More sources than decoders over a long call: the quietest slot is reused. */
+	{
+		uint8_t p[200];
+		int n = lk_audio_tx_frame(tx, pcm, 111, 0, p, sizeof p), ok_all = 1;
+
+		for (uint32_t ssrc = 100; ssrc < 100 + 2 * LK_AUDIO_MAX_SOURCES; ssrc++) {
+			size_t before = nout;
+
+			p[8] = (uint8_t)(ssrc >> 24);
+			p[9] = (uint8_t)(ssrc >> 16);
+			p[10] = (uint8_t)(ssrc >> 8);
+			p[11] = (uint8_t)ssrc;
+			lk_audio_rx_packet(rx, p, (size_t)n, 111, 0, mid, sizeof mid);
+			if (nout == before || last_ssrc != ssrc)
+				ok_all = 0;
+		}
+		ok(ok_all, "the 17th to 32nd sources still decode");
+	}
 	for (k = 0; k < LK_AUDIO_FRAME; k++)
 		pcm[k] = 0;
 	is_int(lk_audio_level(pcm, LK_AUDIO_FRAME), 127, "silence is level 127");
