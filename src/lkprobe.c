@@ -122,13 +122,16 @@ probe_dtmf(void *arg, const char *identity, char digit)
 	fflush(stdout);
 }
 
-/* Sends the --dtmf digits, 200 ms apart, once the data channels are open. */
+/* Sends the --dtmf digits, 200 ms apart, once the data channels are open and a second
+ * into publishing: the server forwards a data packet only to participants whose own
+ * channels are open by then, and others joining with us may be a moment behind. */
 static void
 probe_send_dtmf(struct probe *p, int64_t now)
 {
 	int r;
 
-	if (p->dtmf == NULL || *p->dtmf == '\0' || now < p->dtmf_next)
+	if (p->dtmf == NULL || *p->dtmf == '\0' || now < p->dtmf_next ||
+	    now < p->pub_t0 + G_USEC_PER_SEC)
 		return;
 	r = lk_session_send_dtmf(p->s, *p->dtmf);
 	if (r == 1)
