@@ -7,7 +7,8 @@ set -euo pipefail
 what=${1:-build}
 build_pkgs=(build-essential autoconf automake libtool pkg-config
 	libconfig-dev libsofia-sip-ua-dev libsrtp2-dev libopus-dev libsqlite3-dev sqlite3
-	libcurl4-openssl-dev libssl-dev libsystemd-dev libjson-c-dev libspandsp-dev)
+	libcurl4-openssl-dev libssl-dev libsystemd-dev libjson-c-dev libspandsp-dev
+	libnice-dev libsoup-3.0-dev libprotobuf-c-dev protobuf-c-compiler libusrsctp-dev)
 test_pkgs=(clang libclang-rt-14-dev valgrind socat jq python3 python3-venv tzdata sip-tester sipvicious fail2ban openssl sox
 	debhelper dpkg-dev fakeroot lintian systemd)
 
