@@ -376,5 +376,9 @@ sip_listeners_stale(void)
 const char *
 sip_listen_url(void)
 {
-	return sip_url[0] ? sip_url : sip_sips_url;
+	static char both[sizeof(sip_url) + sizeof(sip_sips_url) + 1];
+
+	snprintf(both, sizeof(both), "%s%s%s", sip_url, sip_url[0] && sip_sips_url[0] ? " " : "",
+	    sip_sips_url);
+	return both;
 }

@@ -22,7 +22,7 @@ void	 sip_fini(void);
 
 /* The listeners in force differ from the configuration's (they change only on restart). */
 bool	 sip_listeners_stale(void);
-/* The listener URLs in force, e.g. "sip:127.0.0.1:5060;transport=udp,tcp". */
+/* The listener URLs in force, e.g. "sip:127.0.0.1:5060 sips:127.0.0.1:5061". */
 const char *sip_listen_url(void);
 
 #endif

@@ -19,14 +19,10 @@ CARRIER=127.0.0.3
 REG_PORT=$(free_port)
 REJ_PORT=$(free_port)
 PEER_PORT=$(free_port)
-TLS_PORT=$(free_port)
 write_config
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" -days 2 \
-    -subj /CN=127.0.0.1 >/dev/null 2>&1
 cat >"$T/etc/scaidial.conf" <<EOF
 general: {
-  sip_listen = [ "udp:127.0.0.1:$SIP_PORT", "tcp:127.0.0.1:$SIP_PORT", "tls:127.0.0.1:$TLS_PORT" ];
-  tls_cert = "$T/cert.pem"; tls_key = "$T/key.pem";
+  sip_listen = [ "udp:127.0.0.1:$SIP_PORT", "tcp:127.0.0.1:$SIP_PORT" ];
   database = "$T/state/scaidial.db"; spool_dir = "$T/spool"; control_socket = "$T/ctl.sock";
   log_level = "debug";
 };
@@ -71,7 +67,7 @@ PEER_PID=$!
 sleep 0.3
 
 start_daemon || { not_ok "daemon starts with SIP listeners"; done_testing; }
-ok "daemon starts with UDP, TCP and TLS listeners"
+ok "daemon starts with UDP and TCP listeners"
 
 # trunk_get ID FIELD: a field of the trunk's registration or keepalive in `trunks --json`.
 trunk_get() {
@@ -189,14 +185,6 @@ if command -v fail2ban-regex >/dev/null 2>&1; then
 else
 	not_ok "fail2ban-regex is installed (contrib/dev/deps.sh test installs fail2ban)"
 fi
-
-# TLS: the same refusal for a stranger, over a TLS connection to the tls: listener.
-tls_ask() {
-	printf 'OPTIONS sip:x@127.0.0.1:%s SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.2:5099;branch=z9hG4bKtls1;rport\r\nMax-Forwards: 70\r\nFrom: <sip:p@127.0.0.2>;tag=1\r\nTo: <sip:x@127.0.0.1>\r\nCall-ID: tls1@probe\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n' "$TLS_PORT" |
-	    { cat; sleep 1; } | timeout 5 openssl s_client -connect "127.0.0.1:$TLS_PORT" -quiet 2>/dev/null | head -n 1
-}
-like "$(tls_ask)" "^SIP/2.0 (200 OK|403 Forbidden)" "the tls: listener answers SIP over TLS"
-check "no TLS key material is left in /tmp" sh -c "! ls -d /tmp/scaidial-tls.* 2>/dev/null | grep -q ."
 
 rows=$(sqlite3 "$T/state/scaidial.db" "select state || ':' || sip_status from registrations where trunk = 'carrier1' order by id" | tr '\n' ' ')
 like "$rows" "registering:0 registered:200" "registration states are written to the registrations table"
