@@ -37,7 +37,7 @@ general: {
   voicemail_greeting = "$T/greet.wav"; voicemail_silence_seconds = 2; voicemail_max_seconds = 20;
 };
 webhooks: { secret = "$SECRET"; call_events = "http://127.0.0.1:$(cat "$T/hook.port")/ok"; };
-tenants = ( { id = "acme"; name = "Acme"; } );
+tenants = ( { id = "acme"; name = "Acme"; policy = { max_concurrent_calls = 1; }; } );
 trunks = ( { id = "peer1"; tenant = "acme"; mode = "peer"; address = "sip:$CARRIER:5060";
     allowed_addresses = [ "$CARRIER/32" ]; codecs = [ "PCMU", "PCMA" ]; },
   { id = "secure"; tenant = "acme"; mode = "peer"; address = "sip:$CARRIER:5060";
@@ -154,6 +154,13 @@ call uac_voicemail_wait 0 PCMU "$T/tone-1000.wav" 0 +15557770008 &
 SIPP_BG=$!
 wait_until 5 sh -c "'$SCAIDIAL_CTL' -s '$T/ctl.sock' --json calls | grep -q 15557770008"
 id=$(ctl --json calls | python3 -c 'import json,sys; print([c["id"] for c in json.load(sys.stdin) if c["from"] == "+15557770008"][0])')
+# The tenant allows one call at a time: a second one meanwhile is refused 486.
+sed "s/@STATUS@/486/" "$SIPP_DIR/uac.xml" >"$T/uac486.xml"
+if sipp 127.0.0.1:"$SIP_PORT" -i $CARRIER -p "$(free_port)" -sf "$T/uac486.xml" -s +15551230001 \
+    -set from +15557770010 -m 1 -timeout 10 -timeout_error >"$T/uac486.out" 2>&1; then
+	ok "a second call while the tenant is at its limit of 1 is refused 486"; else
+	not_ok "a second call while the tenant is at its limit of 1 is refused 486"; fi
+like "$(grep 'refused with 486' "$T/daemon.log")" "tenant acme is at its limit of 1 calls" "and the log says why"
 like "$(ctl hangup "$id")" "hanging up" "scaidial-ctl hangup ID answers"
 if wait "$SIPP_BG"; then ok "and the caller gets a BYE"; else not_ok "and the caller gets a BYE"; fi
 wait_until 2 sh -c "'$SCAIDIAL_CTL' -s '$T/ctl.sock' --json cdr --limit 1 | grep -q admin_hangup"
