@@ -1,43 +1,7 @@
 #!/bin/sh
-# Builds the media parsers' libFuzzer target (SDP offer/answer, RTP, RTCP, RFC 4733, codec
-# payloads, base64, jitter buffer) with clang and runs it for a bounded time (FUZZ_SECONDS, default 30)
-# from the seed corpus. Prints TAP.
-set -u
-: "${TOP_SRCDIR:?run through make check}"
-secs=${FUZZ_SECONDS:-30}
-if ! command -v clang >/dev/null 2>&1; then
-	echo "1..0 # SKIP clang is not installed (CI installs it)"
-	exit 0
-fi
-work=$(mktemp -d "${TMPDIR:-/tmp}/scaidial-fuzz.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-src=$TOP_SRCDIR/src
-srcs="$src/sdp.c $src/rtp.c $src/rtcp.c $src/dtmf.c $src/codec.c $src/jitter.c $src/xmalloc.c
-$src/log.c"
-# shellcheck disable=SC2086
-if ! clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-    -fno-sanitize-recover=undefined -I"$src" $(pkg-config --cflags opus spandsp) \
-    "$TOP_SRCDIR/tests/fuzz/fuzz_media.c" $srcs \
-    $(pkg-config --libs opus spandsp) -lm -o "$work/fuzz_media" >"$work/build.log" 2>&1; then
-	echo "not ok 1 - fuzz_media builds"
-	sed 's/^/# /' "$work/build.log"
-	echo "1..1"
-	exit 1
-fi
-echo "ok 1 - fuzz_media builds"
-mkdir -p "$work/corpus" "$work/artifacts"
-cp "$TOP_SRCDIR"/tests/fuzz/corpus/media/* "$work/corpus/"
-if "$work/fuzz_media" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-    -max_len=4096 -artifact_prefix="$work/artifacts/" \
-    "$work/corpus" >"$work/fuzz.log" 2>&1; then
-	echo "ok 2 - fuzz_media ran ${secs}s without a finding: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$work/fuzz.log" || tail -n 1 "$work/fuzz.log")"
-else
-	echo "not ok 2 - fuzz_media found a crash, leak or sanitizer error"
-	tail -n 60 "$work/fuzz.log" | sed 's/^/# /'
-	for f in "$work"/artifacts/*; do
-		[ -f "$f" ] && echo "# reproducer ($f), base64:" && base64 "$f" | sed 's/^/# /'
-	done
-	echo "1..2"
-	exit 1
-fi
-echo "1..2"
+# The media parsers' libFuzzer target: SDP offer/answer, RTP, RTCP, RFC 4733, codec
+# payloads, base64, jitter buffer.
+. "$TOP_SRCDIR/tests/fuzz/fuzz-lib.sh"
+s=$TOP_SRCDIR/src
+fuzz_run fuzz_media "$s/sdp.c $s/rtp.c $s/rtcp.c $s/dtmf.c $s/codec.c $s/jitter.c \
+$s/xmalloc.c $s/log.c" "opus spandsp" media -max_len=4096
