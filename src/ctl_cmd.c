@@ -330,8 +330,6 @@ ctl_cmd_metric(struct buf *out, const char *name, const char *type, const char *
 	buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* Prometheus text exposition format 0.0.4. Names and labels are a monitoring interface:
- * add, do not rename. */
 /* The SIP side and the webhooks: registrations by state, refusals, deliveries. */
 static void
 ctl_cmd_metrics_sip(struct buf *out, const struct config *cfg)
@@ -375,6 +373,8 @@ ctl_cmd_metrics_sip(struct buf *out, const struct config *cfg)
 	buf_printf(out, "scaidial_webhooks_queued %u\n", ws.queued);
 }
 
+/* Prometheus text exposition format 0.0.4. Names and labels are a monitoring interface:
+ * add, do not rename. */
 static int
 ctl_cmd_metrics(const struct ctl_request *req, struct buf *out)
 {
