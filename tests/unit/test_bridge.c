@@ -253,7 +253,12 @@ on_tick(void *arg)
 		loop_stop();
 		return;
 	}
-	loop_timer_start(timer, (unsigned)(t0 + ticks_done * 20 - loop_mono_ms() + 1));
+	{
+		int64_t wait = t0 + ticks_done * 20 - loop_mono_ms() + 1;
+
+		/* a slow run (valgrind) may already be past the next tick */
+		loop_timer_start(timer, wait > 0 ? (unsigned)wait : 1);
+	}
 }
 
 static void
