@@ -16,7 +16,8 @@ struct resample {
 	int		 up, down;	/* L, M: one of them is 1 */
 	int		 taps;		/* of the prototype filter */
 	int		 per_out;	/* taps that make one output sample */
-	float		*h;		/* up: phase-major (h[p][j]); down: the prototype */
+	float		*h;		/* up: phase-major (h[p][j]); down: the prototype; each
+					 * stored time-reversed, so the dot product runs forwards */
 	float		*buf;		/* history (per_out - 1 samples), then a chunk */
 	int		 skip;		/* down: inputs to pass before the next output */
 };
@@ -84,11 +85,12 @@ resample_new(int in_rate, int out_rate)
 		r->per_out = RESAMPLE_TAPS_PER_PHASE;
 		for (p = 0; p < r->up; p++)
 			for (j = 0; j < r->per_out; j++)
-				r->h[p * r->per_out + j] = (float)proto[p + j * r->up];
+				r->h[p * r->per_out + (r->per_out - 1 - j)] =
+				    (float)proto[p + j * r->up];
 	} else {
 		r->per_out = r->taps;
 		for (k = 0; k < r->taps; k++)
-			r->h[k] = (float)proto[k];
+			r->h[r->taps - 1 - k] = (float)proto[k];
 	}
 	free(proto);
 	r->buf = xcalloc((size_t)(r->per_out - 1 + RESAMPLE_CHUNK), sizeof *r->buf);
@@ -129,16 +131,22 @@ resample_clip(float v)
 	return (int16_t)lrintf(v);
 }
 
+/* x: the oldest of the n samples. Four partial sums: the compiler may not reorder a
+ * floating-point sum itself, and one chain of additions is the bottleneck. n is a
+ * multiple of 4 (RESAMPLE_TAPS_PER_PHASE is). */
 static float
 resample_dot(const float *h, const float *x, int n)
 {
-	float acc = 0;
+	float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
 	int j;
 
-	/* x walks backwards through time: x[0] is the newest sample. */
-	for (j = 0; j < n; j++)
-		acc += h[j] * x[-j];
-	return acc;
+	for (j = 0; j < n; j += 4) {
+		a0 += h[j] * x[j];
+		a1 += h[j + 1] * x[j + 1];
+		a2 += h[j + 2] * x[j + 2];
+		a3 += h[j + 3] * x[j + 3];
+	}
+	return (a0 + a1) + (a2 + a3);
 }
 
 /* One chunk: the new samples go after the history, the outputs are computed, the tail
@@ -152,7 +160,7 @@ resample_chunk(struct resample *r, const int16_t *in, size_t n, int16_t *out)
 	for (i = 0; i < n; i++)
 		r->buf[hist + i] = in[i];
 	for (i = 0; i < n; i++) {
-		const float *x = r->buf + hist + i;
+		const float *x = r->buf + i;	/* the oldest sample the output needs */
 
 		if (r->up > 1) {
 			for (p = 0; p < r->up; p++)
