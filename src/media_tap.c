@@ -162,11 +162,15 @@ media_tap_count(struct media_tap *t, enum media_tap_dir d)
 }
 
 void
-media_tap_count_tick(struct media_tap *t, bool played, unsigned trimmed)
+media_tap_count_play(struct media_tap *t, bool played)
 {
 	atomic_fetch_add_explicit(played ? &t->played : &t->underrun, 1, memory_order_relaxed);
-	if (trimmed)
-		atomic_fetch_add_explicit(&t->trimmed, trimmed, memory_order_relaxed);
+}
+
+void
+media_tap_count_trim(struct media_tap *t, unsigned frames)
+{
+	atomic_fetch_add_explicit(&t->trimmed, frames, memory_order_relaxed);
 }
 
 void

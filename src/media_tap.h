@@ -35,7 +35,7 @@ struct media_tap_stats {
 	uint64_t	 up_frames, up_dropped;		/* pushed by the worker; overwritten */
 	uint64_t	 down_frames, down_dropped;	/* pushed by the consumer; overwritten */
 	uint64_t	 down_played, down_underrun;	/* ticks with a frame / with none */
-	uint64_t	 down_trimmed;			/* dropped to keep latency low */
+	uint64_t	 down_trimmed;			/* skipped: a backlog, or DTMF/a prompt had the tick */
 };
 
 /* rate: the PCM rate of both directions, 8000, 16000 or 48000 (the carrier codec's:
@@ -57,8 +57,10 @@ bool	 media_tap_pop(struct media_tap *, enum media_tap_dir, int16_t *pcm);
 size_t	 media_tap_count(struct media_tap *, enum media_tap_dir);
 void	 media_tap_stats(struct media_tap *, struct media_tap_stats *);
 
-/* For the media worker (media_int.h): takes a reference; the worker's tick outcome. */
+/* For the media worker: takes a reference; counts a tick that played a frame (or found
+ * none), and frames dropped from the down ring to keep the delay low. */
 void	 media_tap_ref(struct media_tap *);
-void	 media_tap_count_tick(struct media_tap *, bool played, unsigned trimmed);
+void	 media_tap_count_play(struct media_tap *, bool played);
+void	 media_tap_count_trim(struct media_tap *, unsigned frames);
 
 #endif

@@ -369,8 +369,19 @@ media_tap_next(struct media_worker *w, struct media_session *ms)
 		if (media_tap_pop(ms->tap, MEDIA_TAP_DOWN, w->pcm))
 			trimmed++;
 	got = media_tap_pop(ms->tap, MEDIA_TAP_DOWN, w->pcm);
-	media_tap_count_tick(ms->tap, got, trimmed);
+	media_tap_count_play(ms->tap, got);
+	if (trimmed > 0)
+		media_tap_count_trim(ms->tap, trimmed);
 	return got ? w->pcm : NULL;
+}
+
+/* While DTMF or a prompt has the tick, the bridge's frame for it is dropped: kept, it
+ * would only be delay once the bridge has the tick again. */
+static void
+media_tap_skip(struct media_worker *w, struct media_session *ms)
+{
+	if (ms->tap != NULL && media_tap_pop(ms->tap, MEDIA_TAP_DOWN, w->pcm))
+		media_tap_count_trim(ms->tap, 1);
 }
 
 /* The next 20 ms of what we play: the prompt, the bridge, or silence (NULL). */
@@ -381,6 +392,7 @@ media_next_frame(struct media_worker *w, struct media_session *ms)
 
 	if (ms->play == NULL)
 		return ms->tap != NULL ? media_tap_next(w, ms) : NULL;
+	media_tap_skip(w, ms);
 	left = ms->play_n - ms->play_pos;
 	if (left >= (size_t)ms->frame) {
 		memcpy(w->pcm, ms->play + ms->play_pos, (size_t)ms->frame * sizeof *w->pcm);
@@ -409,6 +421,7 @@ media_send_frame(struct media_worker *w, struct media_session *ms)
 		uint32_t ets;
 
 		dtmf_tx_next(&ms->dtx, ev, &marker, &ets);
+		media_tap_skip(w, ms);
 		if (sending) {
 			rtp_write_hdr(w->buf, marker, (uint8_t)ms->wneg.dtmf_pt, ms->seq++, ets,
 			    ms->tx.ssrc);
