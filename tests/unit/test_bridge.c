@@ -7,7 +7,10 @@
  * 48 kHz mix-minus mixer, and every 20 ms takes each leg's mix, converts it back to 8 kHz
  * and queues it on the tap for the worker to encode and send. What each RTP peer receives
  * is decoded and measured: A must hear 700 Hz and not its own 1000 Hz, B the reverse, at
- * the level that was sent; before the bridge and after it ends both hear silence. The CPU
+ * the level that was sent; before the bridge and after it ends both hear silence. A
+ * recording of A made while bridged (the two share the jitter buffer) holds A's tone, and
+ * the bridge carries on after it ends; a beep played to A takes the place of the mix and
+ * leaves no backlog behind (A hears B again right after). The CPU
  * time of the media workers and of the consumer over the bridged seconds is printed as a
  * figure (doc/media.md quotes it from an unsanitised build). */
 #include <arpa/inet.h>
@@ -29,6 +32,7 @@
 #include "rtp.h"
 #include "tap.h"
 #include "tone.h"
+#include "wav.h"
 #include "xmalloc.h"
 
 #define LK_RATE		48000
@@ -63,6 +67,8 @@ static struct peer pa, pb;
 static struct loop_timer *timer;
 static int64_t t0, ticks_done, stop_at;
 static bool bridged;
+static bool rec_done, beep_done;
+static int64_t rec_ms;
 static int64_t consumer_ns;	/* CPU the bridge consumer spent: resampling and mixing */
 
 static int64_t
@@ -78,8 +84,12 @@ static void
 on_event(struct media_session *ms, const struct media_event *ev, void *arg)
 {
 	(void)ms;
-	(void)ev;
 	(void)arg;
+	if (ev->type == MEDIA_EV_RECORD_DONE) {
+		rec_done = true;
+		rec_ms = ev->duration_ms;
+	} else if (ev->type == MEDIA_EV_PLAY_DONE)
+		beep_done = true;
 }
 
 static void
@@ -345,8 +355,9 @@ main(void)
 	size_t a0, b0, a1, b1;
 	double cpu_w0, cpu_w, cpu_m;
 	struct timespec ts0, ts1;
+	char dir[] = "/tmp/test_bridge.XXXXXX", path[64];
 
-	if (loop_init() < 0 || media_init(2) < 0) {
+	if (mkdtemp(dir) == NULL || loop_init() < 0 || media_init(2) < 0) {
 		printf("Bail out! cannot set up\n");
 		return 1;
 	}
@@ -378,6 +389,8 @@ main(void)
 	leg_bridge(&pb);
 	bridged = true;
 	is_int(media_session_bridged(pa.ms), 8000, "A bridged at 8 kHz");
+	snprintf(path, sizeof path, "%s/a.wav", dir);
+	media_session_record(pa.ms, path, 1000, 0);
 	cpu_w0 = workers_cpu_ms();
 	consumer_ns = 0;
 	clock_gettime(CLOCK_MONOTONIC, &ts0);
@@ -390,6 +403,17 @@ main(void)
 	/* The first 500 ms bridged fill the jitter buffers and the filters; then 2.5 s. */
 	check_heard(&pa, a0 + 4000, a1, 700, 1000);
 	check_heard(&pb, b0 + 4000, b1, 1000, 700);
+	{
+		int16_t *pcm = NULL;
+		size_t n = 0;
+
+		ok(rec_done && rec_ms == 1000 && wav_read(path, 8000, &pcm, &n) == 0 &&
+		    n >= 2000 && tone_dominant(pcm + 800, n - 800, 8000) == 1000,
+		    "A recorded while bridged: %lld ms of 1000 Hz (and the bridge went on after)",
+		    (long long)rec_ms);
+		free(pcm);
+		unlink(path);
+	}
 	media_tap_stats(pa.tap, &sa);
 	media_tap_stats(pb.tap, &sb);
 	ok(pa.up_frames >= 140 && pb.up_frames >= 140 && sa.up_dropped == 0 &&
@@ -410,7 +434,24 @@ main(void)
 		    wall, cpu_w, cpu_m, (cpu_w + cpu_m) / wall * 100 / 2);
 	}
 
+	{
+		/* A beep (400 ms of 1000 Hz) has A's ticks; the mix meanwhile is dropped. */
+		size_t b0a = pa.heard_n;
+		struct media_tap_stats s2;
+
+		media_session_beep(pa.ms);
+		run_ms(1000);
+		media_tap_stats(pa.tap, &s2);
+		ok(beep_done && tone_dominant(pa.heard + b0a + 400, 2400, 8000) == 1000,
+		    "a beep to a bridged caller is heard instead of the mix");
+		ok(s2.down_trimmed - sa.down_trimmed >= 15 && pa.heard_n > b0a + 7200 &&
+		    tone_dominant(pa.heard + b0a + 4800, pa.heard_n - b0a - 4800, 8000) == 700,
+		    "and after it the mix is back, the %llu frames it displaced dropped",
+		    (unsigned long long)(s2.down_trimmed - sa.down_trimmed));
+	}
 	bridged = false;
+	a1 = pa.heard_n;
+	b1 = pb.heard_n;
 	leg_unbridge(&pa);
 	leg_unbridge(&pb);
 	is_int(media_session_bridged(pa.ms), 0, "A no longer bridged");
@@ -433,5 +474,6 @@ main(void)
 	close(pb.fd);
 	free(pa.heard);
 	free(pb.heard);
+	rmdir(dir);
 	return tap_done();
 }
