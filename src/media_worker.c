@@ -434,6 +434,12 @@ media_send_frame(struct media_worker *w, struct media_session *ms)
 	pcm = media_next_frame(w, ms);
 	if (!sending)
 		goto next;
+	if (pcm == NULL && ms->wneg.codec == CODEC_G722) {
+		/* G.722 is ADPCM: one payload repeated walks the peer's decoder into a low hum
+		 * (-45 dBFS within 200 ms), so its silence is encoded every time (cheap). */
+		memset(w->pcm, 0, (size_t)ms->frame * sizeof *w->pcm);
+		pcm = w->pcm;
+	}
 	plen = pcm == NULL ? codec_silence(ms->codec, pay, CODEC_MAX_PAYLOAD) :
 	    codec_encode(ms->codec, pcm, pay, CODEC_MAX_PAYLOAD);
 	if (plen <= 0)
