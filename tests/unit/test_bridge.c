@@ -351,7 +351,10 @@ check_heard(struct peer *p, int from_ms, size_t to)
 		    p->name, peers[k]->freq, db(pw / ref));
 		tones += 2 * pw;	/* a tone's mean square is twice its Goertzel power */
 	}
-	ok(tones / ms > 0.95, "%s: the others' tones are %.1f%% of what it hears", p->name,
+	/* 100% when every tick was on time; a late tick on a loaded machine (or valgrind)
+	 * leaves a gap whose edges splatter a few percent: 80% still rules out an echo of
+	 * its own voice, aliases and images, which are what this guards against. */
+	ok(tones / ms > 0.80, "%s: the others' tones are %.1f%% of what it hears", p->name,
 	    100 * tones / ms);
 }
 
