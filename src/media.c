@@ -322,6 +322,7 @@ media_fini(void)
 		pthread_join(w->thread, NULL);
 		for (m = w->head; m != NULL; m = mn) {
 			mn = m->next;
+			media_tap_free(m->tap);
 			free(m->path);
 			free(m);
 		}
@@ -598,6 +599,8 @@ media_session_update(struct media_session *ms, const struct trunk *t, const char
 	    (m->srtp = srtp_sess_new(&neg.local, &neg.remote)) == NULL)
 		goto fail;
 	m->neg = neg;
+	if (codec_rate(neg.codec) != ms->tap_rate)
+		ms->tap_rate = 0;	/* the worker lets the tap go (media_session_bridge) */
 	ms->neg = neg;
 	ms->sess_ver++;
 	media_msg_post(ms->w, m);
@@ -670,6 +673,29 @@ media_session_send_dtmf(struct media_session *ms, char digit)
 	m->digit = digit;
 	media_msg_post(ms->w, m);
 	return 0;
+}
+
+int
+media_session_bridge(struct media_session *ms, struct media_tap *tap)
+{
+	struct media_msg *m;
+
+	if (ms->w == NULL || ms->freed ||
+	    (tap != NULL && media_tap_rate(tap) != codec_rate(ms->neg.codec)))
+		return -1;
+	m = media_msg_new(ms, MEDIA_MSG_BRIDGE);
+	if (tap != NULL)
+		media_tap_ref(tap);
+	m->tap = tap;
+	ms->tap_rate = tap != NULL ? media_tap_rate(tap) : 0;
+	media_msg_post(ms->w, m);
+	return 0;
+}
+
+int
+media_session_bridged(const struct media_session *ms)
+{
+	return ms->tap_rate;
 }
 
 void

@@ -143,6 +143,19 @@ void	 media_session_record_stop(struct media_session *);
  * telephone-event (the SIP layer then sends INFO). */
 int	 media_session_send_dtmf(struct media_session *, char digit);
 void	 media_session_set_timeout(struct media_session *, int ms);	/* 0 = none */
+
+/* The bridge (doc/media.md, "Bridge"): from now on the worker pushes each decoded 20 ms
+ * frame of the caller into the tap's up ring (after the jitter buffer, concealment
+ * applied) and sends what the tap's down ring holds, one frame per 20 ms tick (silence
+ * when it is empty; a prompt or beep playing and DTMF being sent take precedence). The
+ * tap's rate must be the codec's (codec_rate(media_session_neg(ms)->codec)); the session
+ * takes its own reference, so the caller may media_tap_free() its own at any time. NULL
+ * ends the bridge. -1: not answered yet, or the rate does not match. A re-INVITE that
+ * changes the codec's rate ends the bridge (bridge again with a tap at the new rate). */
+struct media_tap;
+int	 media_session_bridge(struct media_session *, struct media_tap *);
+/* The rate of the tap the session is bridged to, 0 when it is not. */
+int	 media_session_bridged(const struct media_session *);
 void	 media_session_free(struct media_session *);
 
 /* The negotiated values (codec, payload types, peer, SRTP) as answered. */

@@ -13,6 +13,7 @@
 #include "dtmf.h"
 #include "jitter.h"
 #include "media.h"
+#include "media_tap.h"
 #include "rtcp.h"
 #include "rtp.h"
 #include "sdp.h"
@@ -21,6 +22,9 @@
 
 #define MEDIA_TICK_MS		20
 #define MEDIA_RX_BURST		64	/* datagrams read per wake-up and socket */
+/* Frames queued for the caller beyond which the oldest are skipped: the consumer's clock
+ * and ours tick at the same rate, so more than this is a burst that would stay as delay. */
+#define MEDIA_TAP_DOWN_MAX	4
 
 enum media_msg_type {
 	MEDIA_MSG_ADD,
@@ -33,6 +37,7 @@ enum media_msg_type {
 	MEDIA_MSG_RECORD_STOP,
 	MEDIA_MSG_DTMF,
 	MEDIA_MSG_TIMEOUT,
+	MEDIA_MSG_BRIDGE,
 };
 
 struct media_msg {
@@ -45,6 +50,7 @@ struct media_msg {
 	struct sdp_neg	 neg;
 	struct codec_ctx *codec;	/* UPDATE: a new codec context, or NULL */
 	struct srtp_sess *srtp;		/* UPDATE: new SRTP contexts, or NULL */
+	struct media_tap *tap;		/* BRIDGE: the tap (a reference), or NULL */
 };
 
 struct media_worker {
@@ -83,6 +89,7 @@ struct media_session {
 	unsigned char	 key[SDP_KEY_LEN];
 	char		 local_addr[64];
 	int		 port;
+	int		 tap_rate;	/* bridged at this rate, 0: not bridged */
 
 	/* shared, under stats_mu */
 	pthread_mutex_t	 stats_mu;
@@ -121,7 +128,12 @@ struct media_session {
 	size_t		 rec_silence_limit;	/* samples, 0 = none */
 	size_t		 rec_silence_run;
 	int		 rec_silence_ms;
-	struct jitter	*jb;		/* while recording */
+	struct jitter	*jb;		/* while recording or bridged */
+	/* bridge (media_session_bridge): the tap and a partial frame of the caller's audio
+	 * (a peer's ptime need not be 20 ms) */
+	struct media_tap *tap;
+	int16_t		 tap_acc[MEDIA_TAP_MAX_FRAME];
+	int		 tap_acc_n;
 	int64_t		 rec_last_pkt_ms;
 };
 

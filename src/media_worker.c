@@ -1,7 +1,7 @@
 /* media_worker: what a media worker does for each session pinned to it: reading its RTP and
- * RTCP (SRTP, validation, the latch, statistics, DTMF, recording), and on every 20 ms tick
- * sending one frame (prompt, beep, DTMF event or silence), RTCP every 5 s and the timeout
- * checks. Runs in the worker thread only; nothing here allocates per packet. */
+ * RTCP (SRTP, validation, the latch, statistics, DTMF, recording, the bridge tap's up
+ * direction), and on every 20 ms tick sending one frame (DTMF event, prompt or beep, the
+ * bridge tap's next frame, or silence), RTCP every 5 s and the timeout checks. Runs in the worker thread only; nothing here allocates per packet. */
 #include "media_int.h"
 
 #include <arpa/inet.h>
@@ -97,7 +97,24 @@ media_publish(struct media_session *ms)
 		atomic_fetch_add(&media_counters.rx_lost, (uint64_t)(s.rx_lost - old.rx_lost));
 }
 
-static void media_rec_drain(struct media_worker *, struct media_session *, bool);
+static void media_rx_drain(struct media_worker *, struct media_session *, bool);
+
+/* The jitter buffer serves the recording and the bridge; it lives while either does. */
+static void
+media_jb_need(struct media_session *ms)
+{
+	if (ms->jb == NULL)
+		ms->jb = jitter_new(ms->clock, ms->clock / (1000 / MEDIA_TICK_MS));
+}
+
+static void
+media_jb_release(struct media_session *ms)
+{
+	if (ms->rec == NULL && ms->tap == NULL) {
+		jitter_free(ms->jb);
+		ms->jb = NULL;
+	}
+}
 
 static void
 media_play_end(struct media_session *ms, int status)
@@ -123,16 +140,15 @@ media_rec_end(struct media_worker *w, struct media_session *ms, enum media_recor
 		/* What the jitter buffer still holds was said before the end. */
 		struct wav_writer *keep = ms->rec;
 
-		media_rec_drain(w, ms, true);
+		media_rx_drain(w, ms, true);
 		if (ms->rec != keep)
 			return;		/* it filled up meanwhile and ended itself */
 	}
-	jitter_free(ms->jb);
-	ms->jb = NULL;
 	ev.duration_ms = (int64_t)wav_samples(ms->rec) * 1000 / ms->rate;
 	if (wav_close(ms->rec) < 0)
 		ev.reason = MEDIA_REC_ERROR;
 	ms->rec = NULL;
+	media_jb_release(ms);
 	ev.path = ms->rec_path;
 	media_publish(ms);	/* the figures as they were when the recording ended */
 	if (!quiet)
@@ -166,15 +182,36 @@ media_rec_write(struct media_worker *w, struct media_session *ms, const int16_t 
 		media_rec_end(w, ms, MEDIA_REC_SILENCE, false);
 }
 
-/* Hands what the jitter buffer can order (or declares lost) to the recording. */
+/* The caller's decoded audio to the bridge consumer, cut into 20 ms frames. */
 static void
-media_rec_drain(struct media_worker *w, struct media_session *ms, bool flush)
+media_tap_deliver(struct media_session *ms, const int16_t *pcm, int n)
+{
+	while (n > 0) {
+		int take = ms->frame - ms->tap_acc_n;
+
+		if (take > n)
+			take = n;
+		memcpy(ms->tap_acc + ms->tap_acc_n, pcm, (size_t)take * sizeof *pcm);
+		ms->tap_acc_n += take;
+		pcm += take;
+		n -= take;
+		if (ms->tap_acc_n == ms->frame) {
+			media_tap_push(ms->tap, MEDIA_TAP_UP, ms->tap_acc);
+			ms->tap_acc_n = 0;
+		}
+	}
+}
+
+/* Hands what the jitter buffer can order (or declares lost) to the recording and the
+ * bridge, decoded once for both. */
+static void
+media_rx_drain(struct media_worker *w, struct media_session *ms, bool flush)
 {
 	const uint8_t *p;
 	size_t len;
 	enum jitter_out o;
 
-	while (ms->rec != NULL && (o = jitter_get(ms->jb, flush, &p, &len)) != JITTER_NONE) {
+	while (ms->jb != NULL && (o = jitter_get(ms->jb, flush, &p, &len)) != JITTER_NONE) {
 		int n;
 
 		if (o == JITTER_PACKET) {
@@ -186,17 +223,20 @@ media_rec_drain(struct media_worker *w, struct media_session *ms, bool flush)
 		} else
 			n = codec_conceal(ms->codec, w->pcm, ms->frame);
 		jitter_advance(ms->jb, (uint32_t)((int64_t)n * ms->clock / ms->rate));
-		media_rec_write(w, ms, w->pcm, (size_t)n);
+		if (ms->tap != NULL)
+			media_tap_deliver(ms, w->pcm, n);
+		if (ms->rec != NULL)
+			media_rec_write(w, ms, w->pcm, (size_t)n);
 	}
 }
 
 static void
-media_rec_packet(struct media_worker *w, struct media_session *ms, const struct rtp_hdr *h,
+media_rx_packet(struct media_worker *w, struct media_session *ms, const struct rtp_hdr *h,
     uint32_t arrival)
 {
 	ms->rec_last_pkt_ms = w->now_ms;
 	if (jitter_put(ms->jb, h->ts, h->payload, h->payload_len, arrival) == 0)
-		media_rec_drain(w, ms, false);
+		media_rx_drain(w, ms, false);
 }
 
 static void
@@ -224,8 +264,8 @@ media_rx_rtp(struct media_worker *w, struct media_session *ms, int len,
 	rtp_rx_update(&ms->rx, &h, arrival);
 	ms->last_rx_ms = w->now_ms;
 	if (h.pt == ms->wneg.pt) {
-		if (ms->rec != NULL)
-			media_rec_packet(w, ms, &h, arrival);
+		if (ms->jb != NULL)
+			media_rx_packet(w, ms, &h, arrival);
 		return;
 	}
 	digit = dtmf_rx_packet(&ms->drx, h.ts, h.payload, h.payload_len);
@@ -316,14 +356,43 @@ media_send_rtcp(struct media_worker *w, struct media_session *ms, bool bye)
 		media_send(ms, 1, w->buf, len, &ms->rtcp_peer);
 }
 
-/* The next 20 ms of what we play: the prompt, or silence (NULL). */
+/* The bridge's next frame for the caller, or NULL (an underrun: silence goes out). A
+ * backlog beyond MEDIA_TAP_DOWN_MAX is skipped, oldest first: it would only add delay. */
+static const int16_t *
+media_tap_next(struct media_worker *w, struct media_session *ms)
+{
+	size_t queued = media_tap_count(ms->tap, MEDIA_TAP_DOWN);
+	unsigned trimmed = 0;
+	bool got;
+
+	for (; queued > MEDIA_TAP_DOWN_MAX; queued--)
+		if (media_tap_pop(ms->tap, MEDIA_TAP_DOWN, w->pcm))
+			trimmed++;
+	got = media_tap_pop(ms->tap, MEDIA_TAP_DOWN, w->pcm);
+	media_tap_count_play(ms->tap, got);
+	if (trimmed > 0)
+		media_tap_count_trim(ms->tap, trimmed);
+	return got ? w->pcm : NULL;
+}
+
+/* While DTMF or a prompt has the tick, the bridge's frame for it is dropped: kept, it
+ * would only be delay once the bridge has the tick again. */
+static void
+media_tap_skip(struct media_worker *w, struct media_session *ms)
+{
+	if (ms->tap != NULL && media_tap_pop(ms->tap, MEDIA_TAP_DOWN, w->pcm))
+		media_tap_count_trim(ms->tap, 1);
+}
+
+/* The next 20 ms of what we play: the prompt, the bridge, or silence (NULL). */
 static const int16_t *
 media_next_frame(struct media_worker *w, struct media_session *ms)
 {
 	size_t left;
 
 	if (ms->play == NULL)
-		return NULL;
+		return ms->tap != NULL ? media_tap_next(w, ms) : NULL;
+	media_tap_skip(w, ms);
 	left = ms->play_n - ms->play_pos;
 	if (left >= (size_t)ms->frame) {
 		memcpy(w->pcm, ms->play + ms->play_pos, (size_t)ms->frame * sizeof *w->pcm);
@@ -352,6 +421,7 @@ media_send_frame(struct media_worker *w, struct media_session *ms)
 		uint32_t ets;
 
 		dtmf_tx_next(&ms->dtx, ev, &marker, &ets);
+		media_tap_skip(w, ms);
 		if (sending) {
 			rtp_write_hdr(w->buf, marker, (uint8_t)ms->wneg.dtmf_pt, ms->seq++, ets,
 			    ms->tx.ssrc);
@@ -364,6 +434,12 @@ media_send_frame(struct media_worker *w, struct media_session *ms)
 	pcm = media_next_frame(w, ms);
 	if (!sending)
 		goto next;
+	if (pcm == NULL && ms->wneg.codec == CODEC_G722) {
+		/* G.722 is ADPCM: one payload repeated walks the peer's decoder into a low hum
+		 * (-45 dBFS within 200 ms), so its silence is encoded every time (cheap). */
+		memset(w->pcm, 0, (size_t)ms->frame * sizeof *w->pcm);
+		pcm = w->pcm;
+	}
 	plen = pcm == NULL ? codec_silence(ms->codec, pay, CODEC_MAX_PAYLOAD) :
 	    codec_encode(ms->codec, pcm, pay, CODEC_MAX_PAYLOAD);
 	if (plen <= 0)
@@ -462,6 +538,9 @@ media_worker_destroy(struct media_worker *w, struct media_session *ms, bool quie
 	int i;
 
 	media_rec_end(w, ms, MEDIA_REC_STOPPED, quiet);
+	media_tap_free(ms->tap);
+	ms->tap = NULL;
+	media_jb_release(ms);
 	media_send_rtcp(w, ms, true);	/* the last report, and goodbye */
 	media_publish(ms);
 	atomic_fetch_sub(&media_counters.sessions_active, 1);
@@ -537,7 +616,7 @@ media_record(struct media_worker *w, struct media_session *ms, char *path, int m
 		ms->rec_path = NULL;
 		return;
 	}
-	ms->jb = jitter_new(ms->clock, ms->clock / (1000 / MEDIA_TICK_MS));
+	media_jb_need(ms);
 	ms->rec_max = (size_t)((int64_t)max_ms * ms->rate / 1000);
 	ms->rec_silence_ms = silence_ms;
 	ms->rec_silence_limit = (size_t)((int64_t)silence_ms * ms->rate / 1000);
@@ -554,6 +633,14 @@ media_update(struct media_worker *w, struct media_session *ms, struct media_msg 
 		codec_free(ms->codec);
 		ms->codec = m->codec;
 		m->codec = NULL;
+		/* The jitter buffer counts in the old clock; a tap at another rate is no use. */
+		if (ms->tap != NULL && media_tap_rate(ms->tap) != codec_rate(m->neg.codec)) {
+			media_tap_free(ms->tap);
+			ms->tap = NULL;
+		}
+		jitter_free(ms->jb);
+		ms->jb = NULL;
+		ms->tap_acc_n = 0;
 	}
 	if (m->srtp != NULL) {
 		srtp_sess_free(ms->srtp);
@@ -564,6 +651,21 @@ media_update(struct media_worker *w, struct media_session *ms, struct media_msg 
 	media_apply_neg(ms, &m->neg);
 	ms->tx.clock = ms->clock;
 	ms->timeout_fired = false;
+	if (ms->tap != NULL)
+		media_jb_need(ms);
+}
+
+/* Takes over the message's reference to the tap (NULL: the bridge ends). */
+static void
+media_bridge(struct media_session *ms, struct media_tap *tap)
+{
+	media_tap_free(ms->tap);
+	ms->tap = tap;
+	ms->tap_acc_n = 0;
+	if (tap != NULL)
+		media_jb_need(ms);
+	else
+		media_jb_release(ms);
 }
 
 /* Takes over m's path (freed here or kept by the session). */
@@ -608,7 +710,12 @@ media_worker_msg(struct media_worker *w, struct media_msg *m)
 		ms->timeout_fired = false;
 		ms->last_rx_ms = w->now_ms;
 		break;
+	case MEDIA_MSG_BRIDGE:
+		media_bridge(ms, m->tap);
+		m->tap = NULL;
+		break;
 	}
+	media_tap_free(m->tap);
 	codec_free(m->codec);
 	srtp_sess_free(m->srtp);
 	free(m->path);
