@@ -9,7 +9,7 @@ build_pkgs=(build-essential autoconf automake libtool pkg-config
 	libconfig-dev libsofia-sip-ua-dev libsrtp2-dev libopus-dev libsqlite3-dev sqlite3
 	libcurl4-openssl-dev libssl-dev libsystemd-dev libjson-c-dev libspandsp-dev)
 test_pkgs=(clang libclang-rt-14-dev valgrind socat jq python3 python3-venv tzdata sip-tester sipvicious fail2ban openssl sox
-	debhelper dpkg-dev fakeroot lintian systemd)
+	debhelper dpkg-dev fakeroot lintian systemd strace iproute2)
 
 pkgs=("${build_pkgs[@]}")
 case $what in
