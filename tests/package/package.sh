@@ -20,7 +20,9 @@
 # the installed daemon is run once the way the unit would run it (user scaidial, umask
 # 0007, /run/scaidial made for it, NOTIFY_SOCKET and JOURNAL_STREAM set) on the installed
 # configuration: READY=1, scaidial-ctl through /run/scaidial/ctl.sock (root, group
-# scaidial, not others), a reload (RELOADING=1 ... READY=1, STATUS=), SIGTERM. Under strace
+# scaidial, not others), a reload (RELOADING=1 ... READY=1, STATUS=), two SIP requests it
+# refuses (403, and the installed fail2ban example filter matches the refusals), SIGTERM.
+# Under strace
 # (when it works here) the same run shows that every system call is inside the unit's
 # SystemCallFilter, every socket family inside RestrictAddressFamilies, no W+X mapping
 # (MemoryDenyWriteExecute) and no write outside the unit's writable paths. That run binds
@@ -421,6 +423,32 @@ check "reload as the unit does (ExecReload=scaidial-ctl reload, as scaidial)" \
 check "reload: RELOADING=1 with MONOTONIC_USEC, then READY=1" \
 	bash -c "sleep 0.3; tail -n +$((n_before + 1)) '$work/notify.log' | tr '\n' '|' |
 		grep -Eq '^RELOADING=1 MONOTONIC_USEC=[0-9]+\|READY=1\|'"
+# Two requests the sample refuses (an OPTIONS from an address no trunk allows, an INVITE for
+# a number it does not have), from 127.0.0.1: the SIP listener answers, and the refusals are
+# logged in the form the shipped fail2ban filter matches (checked after the stop).
+python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.bind(("127.0.0.1", 0))
+port = s.getsockname()[1]
+for m, ruri in (("OPTIONS", "sip:probe@127.0.0.1"), ("INVITE", "sip:+19995550100@127.0.0.1")):
+    msg = (m + " " + ruri + " SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bKpkg%s;rport\r\n"
+           "Max-Forwards: 70\r\nFrom: <sip:probe@127.0.0.1>;tag=pkg\r\nTo: <%s>\r\n"
+           "Call-ID: pkg-%s@127.0.0.1\r\nCSeq: 1 %s\r\nContact: <sip:probe@127.0.0.1:%d>\r\n"
+           "Content-Length: 0\r\n\r\n") % (port, m, ruri, m, m, port)
+    s.sendto(msg.encode(), ("127.0.0.1", 5060))
+    try:
+        while True:
+            first = s.recv(4096).decode(errors="replace").split("\r\n")[0]
+            if not first.startswith("SIP/2.0 1"):
+                break
+    except socket.timeout:
+        first = "timeout"
+    print(m, first)
+' >"$work/probe.out" 2>&1
+check "SIP on 127.0.0.1:5060 answers: OPTIONS and INVITE from a stranger get 403" \
+	bash -c "cat '$work/probe.out'; [ \"\$(grep -c ' SIP/2.0 403 ' '$work/probe.out')\" -eq 2 ]"
 kill -TERM "$dpid" 2>/dev/null
 for _ in $(seq 300); do kill -0 "$runpid" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$runpid" 2>/dev/null; then
@@ -437,6 +465,20 @@ check "SIGTERM: STOPPING=1 sent, 'main: stopped' logged" \
 check "the daemon made its database in /var/lib/scaidial, scaidial's, nothing for others" \
 	bash -c 'stat -c "%U:%G %a" /var/lib/scaidial/scaidial.db && stat -c "%U:%G %a" /var/lib/scaidial/scaidial.db |
 		grep -Eqx "scaidial:scaidial [67][0-7]0"'
+# fail2ban's journal backend hands the filter "HOST IDENT[PID]: MESSAGE" with the entry's
+# time; the same lines, built from the daemon's journal stream, go through the installed
+# example filter.
+if command -v fail2ban-regex >/dev/null; then
+	sed -n "s/^<[0-7]>\(.*\)/$(date -u +%Y-%m-%dT%H:%M:%S) $(hostname) scaidial[$dpid]: \1/p" \
+		"$work/daemon.log" >"$work/journal.txt"
+	refused=$(grep -c ': sip: refused ' "$work/journal.txt")
+	fail2ban-regex "$work/journal.txt" /usr/share/doc/scaidial/examples/fail2ban/filter.d/scaidial.conf \
+		>"$work/f2b.out" 2>&1
+	check "the installed fail2ban filter matches the $refused refusals, and nothing else" \
+		bash -c "[ $refused -ge 2 ] && grep -Eq 'Lines: [0-9]+ lines, 0 ignored, $refused matched' '$work/f2b.out'"
+else
+	echo "fail2ban-regex missing: the installed filter is not tried" | diag
+fi
 kill "$npid" 2>/dev/null
 wait "$npid" 2>/dev/null
 [ -s "$nsdir/trace" ] && cp "$nsdir/trace" "$work/trace"
