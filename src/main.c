@@ -12,6 +12,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "call.h"
 #include "config.h"
 #include "ctl.h"
 #include "log.h"
@@ -32,6 +33,9 @@
 static int main_sigfd = -1;
 static struct loop_fd *main_siglfd;
 static int main_stopping;
+/* How often the STATUS= line is re-checked; one is sent only when its text changed. */
+#define MAIN_STATUS_MS	1000
+static struct loop_timer *main_status_timer;
 
 static void
 usage(FILE *f)
@@ -84,6 +88,32 @@ main_test(const char *path)
 	return 0;
 }
 
+/* The STATUS= line `systemctl status` shows: calls in progress and the configuration
+ * generation. Calls start and end all over the SIP code, so the count is polled once a
+ * second (call_count() is a counter) rather than hooked there; a swap reports at once,
+ * with the new generation passed as arg (the hook runs before it is the current one).
+ * Outside systemd (no NOTIFY_SOCKET) nothing is armed. */
+static void
+main_status(void *arg)
+{
+	static char last[160];
+	const struct config *c = arg != NULL ? arg : reload_current();
+	size_t n = call_count();
+	char st[160];
+
+	if (getenv("NOTIFY_SOCKET") == NULL || c == NULL)
+		return;
+	snprintf(st, sizeof(st), "%zu call%s in progress, configuration generation %llu%s", n,
+	    n == 1 ? "" : "s", (unsigned long long)c->generation,
+	    main_stopping ? ", stopping" : "");
+	if (strcmp(st, last) != 0) {
+		sd_notifyf(0, "STATUS=%s", st);
+		strcpy(last, st);
+	}
+	if (main_status_timer != NULL)
+		loop_timer_start(main_status_timer, MAIN_STATUS_MS);
+}
+
 /* What follows the configuration but is not a subsystem of its own. */
 static void
 main_reloaded(const struct config *oldc, const struct config *newc, void *arg)
@@ -91,6 +121,7 @@ main_reloaded(const struct config *oldc, const struct config *newc, void *arg)
 	(void)oldc;
 	(void)arg;
 	webhook_set_secret(newc->webhooks.secret);
+	main_status((void *)newc);
 }
 
 /* Recordings cut by the stop still become messages: their last event is awaited. */
@@ -141,6 +172,7 @@ main_signal(int fd, int events, void *arg)
 				    si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT", si.ssi_pid);
 				main_stopping = 1;
 				sd_notify(0, "STOPPING=1");
+				main_status(NULL);
 				/* Calls and registrations end first; the loop stops when SIP is done. */
 				sip_stop(main_sip_stopped, NULL);
 			}
@@ -262,8 +294,9 @@ main(int argc, char **argv)
 	log_info("main: scaidial %s running: %s (%zu files), database %s, control socket %s",
 	    PACKAGE_VERSION, path, cfg->n_files, cfg->general.database,
 	    cfg->general.control_socket);
-	sd_notifyf(0, "READY=1\nSTATUS=configuration generation 1\nMAINPID=%lu",
-	    (unsigned long)getpid());
+	sd_notifyf(0, "READY=1\nMAINPID=%lu", (unsigned long)getpid());
+	main_status_timer = loop_timer_new(main_status, NULL);
+	main_status(NULL);
 	loop_run();
 	rc = 0;
 	log_info("main: stopped");
@@ -272,6 +305,7 @@ out_ctl:
 	voicemail_fini();
 	media_fini();
 	loop_timer_free(main_vm_timer);
+	loop_timer_free(main_status_timer);
 	webhook_fini();
 	http_fini();
 	ctl_fini();

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -295,11 +296,21 @@ reload_debounced(void *arg)
 	reload_run("inotify", NULL);
 }
 
+/* RELOADING=1 carries the CLOCK_MONOTONIC time of the request (systemd >= 253 wants it to
+ * tell this reload from an earlier one; older versions ignore it). READY=1 ends the
+ * reload, refused or not. The STATUS= line is main.c's (calls and generation). */
 static void
-reload_notify_status(void)
+reload_notify(int reloading)
 {
-	sd_notifyf(0, "READY=1\nSTATUS=configuration generation %llu",
-	    (unsigned long long)rl.st.generation);
+	struct timespec ts;
+
+	if (!reloading) {
+		sd_notify(0, "READY=1");
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
 }
 
 int
@@ -420,14 +431,14 @@ reload_run(const char *origin, struct config_errors *out)
 	struct config_errors errs = { 0 };
 	struct config *cfg;
 
-	sd_notify(0, "RELOADING=1");
+	reload_notify(1);
 	if (config_load(rl.path, &cfg, &errs) == -1) {
 		reload_refused(origin, &errs);
 		config_errors_free(&rl.last_errors);
 		reload_errors_copy(&rl.last_errors, &errs);
 		rl.have_errors = 1;
 		reload_rewatch();
-		reload_notify_status();
+		reload_notify(0);
 		if (out != NULL)
 			*out = errs;
 		else
@@ -444,7 +455,7 @@ reload_run(const char *origin, struct config_errors *out)
 		    origin, (unsigned long long)rl.st.generation);
 		config_unref(cfg);
 		reload_rewatch();
-		reload_notify_status();
+		reload_notify(0);
 		return 0;
 	}
 	struct config *old = rl.current;
@@ -465,6 +476,6 @@ reload_run(const char *origin, struct config_errors *out)
 	 * the last of them ends. */
 	config_unref(old);
 	reload_rewatch();
-	reload_notify_status();
+	reload_notify(0);
 	return 0;
 }

@@ -10,7 +10,7 @@ build_pkgs=(build-essential autoconf automake libtool pkg-config
 	libcurl4-openssl-dev libssl-dev libsystemd-dev libjson-c-dev libspandsp-dev
 	libnice-dev libsoup-3.0-dev libprotobuf-c-dev protobuf-c-compiler libusrsctp-dev)
 test_pkgs=(clang libclang-rt-14-dev valgrind socat jq python3 python3-venv tzdata sip-tester sipvicious fail2ban openssl sox
-	debhelper dpkg-dev fakeroot lintian systemd)
+	debhelper dpkg-dev fakeroot lintian systemd strace iproute2)
 
 pkgs=("${build_pkgs[@]}")
 case $what in
