@@ -343,6 +343,15 @@ http_setup(struct http_req *r, const char *url, const struct http_opts *o)
 	rc |= curl_easy_setopt(e, CURLOPT_USERAGENT, "scaidial/" PACKAGE_VERSION);
 	if (r->hdrs != NULL)
 		rc |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs);
+	if (o->aws_sigv4 != NULL) {
+#if LIBCURL_VERSION_NUM >= 0x074b00
+		rc |= curl_easy_setopt(e, CURLOPT_AWS_SIGV4, o->aws_sigv4);
+#else
+		rc = -1;	/* libcurl before 7.75 cannot sign */
+#endif
+	}
+	if (o->userpwd != NULL)
+		rc |= curl_easy_setopt(e, CURLOPT_USERPWD, o->userpwd);
 	if (method != NULL && strcmp(method, "POST") == 0) {
 		rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
 		rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body != NULL ? r->body : "");

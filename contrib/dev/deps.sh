@@ -73,10 +73,10 @@ install_livekit() {
 # own (tests/integration/lib.sh finds it at the same place).
 install_pyvenv() {
 	local venv=${SCAIDIAL_TEST_HOME:-$HOME/.cache/scaidial-test}/venv
-	if [ ! -x "$venv/bin/python3" ] || ! "$venv/bin/python3" -c 'import livekit.rtc, livekit.api, numpy' 2>/dev/null; then
+	if [ ! -x "$venv/bin/python3" ] || ! "$venv/bin/python3" -c 'import livekit.rtc, livekit.api, numpy, moto.server' 2>/dev/null; then
 		echo "deps: installing the LiveKit Python SDKs into $venv" >&2
 		python3 -m venv "$venv" >&2
-		"$venv/bin/pip" install -q --disable-pip-version-check livekit livekit-api numpy aiohttp >&2
+		"$venv/bin/pip" install -q --disable-pip-version-check livekit livekit-api numpy aiohttp "moto[server]" >&2
 	fi
 }
 
