@@ -8,7 +8,7 @@ what=${1:-build}
 build_pkgs=(build-essential autoconf automake libtool pkg-config
 	libconfig-dev libsofia-sip-ua-dev libsrtp2-dev libopus-dev libsqlite3-dev sqlite3
 	libcurl4-openssl-dev libssl-dev libsystemd-dev libjson-c-dev libspandsp-dev)
-test_pkgs=(clang libclang-rt-14-dev valgrind socat jq python3 python3-venv tzdata sip-tester sipvicious fail2ban openssl sox
+test_pkgs=(clang libclang-rt-14-dev valgrind socat jq python3 python3-venv tzdata sip-tester sipvicious fail2ban openssl sox baresip-core
 	debhelper dpkg-dev fakeroot lintian systemd)
 
 pkgs=("${build_pkgs[@]}")
