@@ -167,6 +167,8 @@ is "$(vm caller transcript)" "+15557770102	None" "beta's message has no transcri
 is "$(grep -c '"/transcribe"' "$T/events.jsonl")" "$n_before" "and nothing was POSTed for transcription"
 like "$(vm url)" "/vm-bucket/msgs/beta/4001/" "but it was uploaded (storage is not per tenant)"
 
+diag "WAV read off the loop: $(grep -o 'bytes read in [0-9]* ms' "$T/daemon.log" | head -n 1)"
+diag "S3 after moto came up: $(grep -o 'uploaded to [^ ]* in [0-9]* ms ([0-9]* attempt(s))' "$T/daemon.log" | sed 's/to [^ ]* //' | tr '\n' ';')"
 stop_daemon
 is "$STOP_RC" 0 "the daemon stops cleanly"
 done_testing
