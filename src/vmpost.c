@@ -156,11 +156,13 @@ vmpost_send_transcription(struct vmpost_job *j)
 	snprintf(h_call, sizeof(h_call), "X-Scaidial-Call: %s", j->call_id);
 	snprintf(h_ext, sizeof(h_ext), "X-Scaidial-Extension: %s", j->extension);
 	snprintf(h_ten, sizeof(h_ten), "X-Scaidial-Tenant: %s", j->tenant);
+	/* Counted first: a full queue may settle the delivery before webhook_send_ex returns. */
+	j->pending++;
 	if (webhook_send_ex(j->cfg->webhooks.transcription, "voicemail.transcription", j->data,
-	    j->len, &o, vmpost_transcribed, j) == 0)
-		j->pending++;
-	else
+	    j->len, &o, vmpost_transcribed, j) == -1) {
+		j->pending--;
 		log_error("voicemail: message %s: cannot queue the transcription", j->id);
+	}
 }
 
 static void
@@ -184,11 +186,12 @@ vmpost_send_upload(struct vmpost_job *j)
 	userpwd = xasprintf("%s:%s", s->s3_access_key, s->s3_secret_key);
 	o.aws_sigv4 = sigv4;
 	o.userpwd = userpwd;
+	j->pending++;
 	if (webhook_send_ex(j->object_url, "voicemail.upload", j->data, j->len, &o,
-	    vmpost_uploaded, j) == 0)
-		j->pending++;
-	else
+	    vmpost_uploaded, j) == -1) {
+		j->pending--;
 		log_error("voicemail: message %s: cannot queue the S3 upload", j->id);
+	}
 	free(sigv4);
 	free(userpwd);
 }
