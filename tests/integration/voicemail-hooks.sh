@@ -2,7 +2,8 @@
 # What follows a voicemail message, against real peers on 127.0.0.1: the transcription
 # webhook (webhook_server.py /transcribe: checks the signature, answers 500 once, then a
 # transcript holding the SHA-256 of the audio it got) and the S3 copy (moto's S3 server,
-# started only after the first upload attempt failed, so the retry is what succeeds).
+# checking SigV4 signatures, started only after the first upload attempt failed, so the
+# retry is what succeeds).
 # A sipp carrier leaves the message: a 1000 Hz tone over PCMU, ended by '#'.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 tap_watchdog 150
@@ -47,7 +48,7 @@ general: {
 };
 webhooks: { secret = "$SECRET"; call_events = "$HOOK/ok"; transcription = "$HOOK/transcribe"; };
 storage: { s3_endpoint = "http://127.0.0.1:$S3_PORT"; s3_bucket = "vm-bucket";
-  s3_region = "us-east-1"; s3_access_key = "AKIDTEST"; s3_secret_key = "s3-test-secret";
+  s3_region = "us-east-1"; s3_access_key = "AKIASCAIDIALTEST0001"; s3_secret_key = "s3-test-secret";
   s3_prefix = "msgs"; };
 tenants = ( { id = "acme"; name = "Acme"; policy = { voicemail_transcripts = true; }; },
   { id = "beta"; name = "Beta"; } );
@@ -101,6 +102,7 @@ wait_until 5 grep -q 'voicemail.upload delivery.*attempt 1 failed' "$T/daemon.lo
 like "$(grep 'voicemail.upload delivery' "$T/daemon.log" | head -n 1)" "attempt 1 failed.*retry in" \
     "the first S3 upload attempt fails (no server yet) and is retried"
 $PY "$TOP_SRCDIR/tests/integration/s3_server.py" --bucket vm-bucket --port "$S3_PORT" \
+    --access-key AKIASCAIDIALTEST0001 --secret-key s3-test-secret \
     --port-file "$T/s3.port" >"$T/moto.log" 2>&1 &
 MOTO_PID=$!
 wait_until 20 test -s "$T/s3.port" || not_ok "moto's S3 server starts"
@@ -142,12 +144,23 @@ like "$(ctl voicemail)" "vm-bucket/msgs/acme/3001" "scaidial-ctl voicemail shows
 $PY -c '
 import sys, boto3
 s3 = boto3.client("s3", endpoint_url="http://127.0.0.1:" + sys.argv[1], region_name="us-east-1",
-    aws_access_key_id="AKIDTEST", aws_secret_access_key="s3-test-secret")
+    aws_access_key_id="AKIASCAIDIALTEST0001", aws_secret_access_key="s3-test-secret")
 o = s3.get_object(Bucket="vm-bucket", Key=sys.argv[2])
 open(sys.argv[3], "wb").write(o["Body"].read())
 print(o["ContentType"])' "$S3_PORT" "msgs/acme/3001/$(basename "$WAV")" "$T/fetched.wav" >"$T/ct" 2>"$T/s3get.err"
 is "$(sha "$T/fetched.wav" 2>/dev/null)" "$(sha "$WAV")" "the object's bytes equal the local file"
 is "$(cat "$T/ct")" "audio/wav" "stored as audio/wav"
+# The server does check signatures: the same PUT signed with another secret is refused.
+is "$($PY -c '
+import sys, boto3, botocore.exceptions
+s3 = boto3.client("s3", endpoint_url="http://127.0.0.1:" + sys.argv[1], region_name="us-east-1",
+    aws_access_key_id="AKIASCAIDIALTEST0001", aws_secret_access_key="not-the-secret")
+try:
+    s3.put_object(Bucket="vm-bucket", Key="msgs/forged.wav", Body=b"RIFF")
+    print(200)
+except botocore.exceptions.ClientError as e:
+    print(e.response["ResponseMetadata"]["HTTPStatusCode"])' "$S3_PORT" 2>&1)" 403 \
+    "the S3 server checks SigV4: a wrong secret draws 403 (so scaidial's signature was valid)"
 is "$(sha "$WAV" 2>/dev/null)" "$(sha "$T/fetched.wav" 2>/dev/null)" "the local file is kept, unchanged, after the upload"
 wait_until 5 grep -q voicemail.uploaded "$T/events.jsonl"
 is "$(python3 -c '
