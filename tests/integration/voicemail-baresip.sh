@@ -135,6 +135,7 @@ check opus +15557770204 600 "Opus over SRTP"
 like "$(python3 -c 'import wave,sys; print(wave.open(sys.argv[1]).getframerate())' "$(vm_last path)")" \
     "^48000$" "the Opus message is stored at 48 kHz"
 
+diag "$(ctl metrics | grep -E '^scaidial_(rtp_dropped_total|media_sessions_total)' | tr '\n' ' ')"
 stop_daemon
 is "$STOP_RC" 0 "the daemon stops cleanly"
 done_testing
