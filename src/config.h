@@ -77,6 +77,16 @@ struct config_webhooks {
 	const char	*call_events;
 };
 
+/* An S3-compatible bucket voicemail messages are copied to; "" endpoint when unset. */
+struct config_storage {
+	const char	*s3_endpoint;	/* http(s)://host[:port], path-style requests */
+	const char	*s3_bucket;
+	const char	*s3_region;
+	const char	*s3_access_key;
+	const char	*s3_secret_key;
+	const char	*s3_prefix;	/* object keys start with it; may be "" */
+};
+
 struct tenant {
 	const char	*id;
 	const char	*name;
@@ -176,6 +186,7 @@ struct config {
 	struct config_general general;
 	struct config_livekit livekit;
 	struct config_webhooks webhooks;
+	struct config_storage storage;
 
 	struct tenant	*tenants;
 	size_t		 n_tenants;

@@ -611,6 +611,49 @@ cp_webhooks(struct cp *cp, const config_setting_t *root)
 		cp_err(cp, wh, "webhooks: secret is required to sign the webhooks");
 }
 
+/* storage: { s3_endpoint; s3_bucket; s3_region; s3_access_key; s3_secret_key; s3_prefix; } */
+static void
+cp_storage(struct cp *cp, const config_setting_t *root)
+{
+	static const char *const keys[] = { "s3_endpoint", "s3_bucket", "s3_region",
+	    "s3_access_key", "s3_secret_key", "s3_prefix", NULL };
+	const config_setting_t *st = cp_section(cp, root, "storage", 0, 0);
+	struct config_storage *s = &cp->cfg->storage;
+	const char **v[] = { &s->s3_endpoint, &s->s3_bucket, &s->s3_region, &s->s3_access_key,
+	    &s->s3_secret_key, &s->s3_prefix };
+
+	if (st != NULL)
+		cp_known(cp, st, "storage", keys);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		*v[i] = cp_str(cp, st, "storage", keys[i], 0, "");
+	if (s->s3_endpoint[0] == '\0') {
+		if (st != NULL && (s->s3_bucket[0] || s->s3_access_key[0]))
+			cp_err(cp, st, "storage: s3_endpoint is required with the other s3_ settings");
+		return;
+	}
+	if (!cp_http_url_ok(s->s3_endpoint) || strchr(s->s3_endpoint + 8, '/') != NULL)
+		cp_err(cp, cp_member(st, "s3_endpoint"),
+		    "storage: s3_endpoint \"%s\" must be http(s)://host[:port] without a path",
+		    s->s3_endpoint);
+	for (size_t i = 1; i < 5; i++)
+		if ((*v[i])[0] == '\0')
+			cp_err(cp, st, "storage: %s is required with s3_endpoint", keys[i]);
+	/* They go into a URL path and a SigV4 scope: keep them to plain characters. */
+	if (s->s3_bucket[0] != '\0' && !cp_id_ok(s->s3_bucket))
+		cp_err(cp, cp_member(st, "s3_bucket"), "storage: s3_bucket must be of [A-Za-z0-9_.@+-]");
+	if (s->s3_region[0] != '\0' && !cp_id_ok(s->s3_region))
+		cp_err(cp, cp_member(st, "s3_region"), "storage: s3_region must be of [A-Za-z0-9_.@+-]");
+	for (const char *c = s->s3_prefix; *c != '\0'; c++)
+		if (!(*c == '/' || *c == '-' || *c == '_' || *c == '.' ||
+		    (*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z'))) {
+			cp_err(cp, cp_member(st, "s3_prefix"),
+			    "storage: s3_prefix must be of [A-Za-z0-9/_.-]");
+			break;
+		}
+	if (strchr(s->s3_access_key, ':') != NULL)
+		cp_err(cp, cp_member(st, "s3_access_key"), "storage: s3_access_key holds a ':'");
+}
+
 static void
 cp_tenants(struct cp *cp, const config_setting_t *root)
 {
@@ -990,8 +1033,8 @@ cp_cross(struct cp *cp, const config_setting_t *root)
 int
 config_parse(struct config *cfg, const struct config_src *src, struct config_errors *errs)
 {
-	static const char *const keys[] = { "general", "livekit", "webhooks", "tenants",
-	    "trunks", "dids", "extensions", "dialplans", NULL };
+	static const char *const keys[] = { "general", "livekit", "webhooks", "storage",
+	    "tenants", "trunks", "dids", "extensions", "dialplans", NULL };
 	struct cp cp = { .cfg = cfg, .src = src, .errs = errs, .a = cfg->arena };
 	size_t before = errs->n;
 	config_t lc;
@@ -1023,6 +1066,7 @@ config_parse(struct config *cfg, const struct config_src *src, struct config_err
 	cp_general(&cp, root);
 	cp_livekit(&cp, root);
 	cp_webhooks(&cp, root);
+	cp_storage(&cp, root);
 	cp_tenants(&cp, root);
 	cp_trunks(&cp, root);
 	cp_extensions(&cp, root);

@@ -381,13 +381,15 @@ ctl_voicemail_cb(const struct store_voicemail *v, void *arg)
 		json_kv_int(&r->j, "duration_ms", v->duration_ms);
 		json_kv_string(&r->j, "path", v->path);
 		json_kv_string(&r->j, "transcript", v->transcript);
+		json_kv_string(&r->j, "url", v->url);
 		json_object_end(&r->j);
 		return 0;
 	}
 	ctl_table_row(&r->t, (const char *const[]){ v->id, v->tenant, v->extension, v->caller,
 	    ctl_fmt_time_str(v->created_ms, t, sizeof(t)),
 	    ctl_fmt_duration((v->duration_ms + 500) / 1000, d, sizeof(d)),
-	    v->transcript != NULL ? ctl_fmt_trunc(v->transcript, 40, tr, sizeof(tr)) : NULL });
+	    v->transcript != NULL ? ctl_fmt_trunc(v->transcript, 40, tr, sizeof(tr)) : NULL,
+	    v->url });
 	return 0;
 }
 
@@ -395,10 +397,10 @@ int
 ctl_cmd_voicemail(const struct ctl_request *req, struct buf *out)
 {
 	static const char *const hdr[] = { "ID", "TENANT", "EXTENSION", "CALLER", "WHEN",
-	    "DURATION", "TRANSCRIPT" };
+	    "DURATION", "TRANSCRIPT", "COPY" };
 	struct ctl_rows r;
 
-	ctl_rows_begin(&r, req, out, 7, hdr);
+	ctl_rows_begin(&r, req, out, 8, hdr);
 	return ctl_rows_end(&r, store_voicemail_list(req->argc > 1 ? req->argv[1] : NULL,
 	    CTL_VOICEMAIL_MAX, ctl_voicemail_cb, &r), "voicemail");
 }

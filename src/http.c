@@ -319,8 +319,11 @@ http_setup(struct http_req *r, const char *url, const struct http_opts *o)
 		r->body = xmalloc(o->body_len + 1);
 		memcpy(r->body, o->body, o->body_len);
 		r->body[o->body_len] = '\0';
-		/* No "Expect: 100-continue" round trip before larger bodies. */
-		r->hdrs = curl_slist_append(r->hdrs, "Expect:");
+		/* No "Expect: 100-continue" round trip before larger bodies. Not with SigV4:
+		 * libcurl 7.88 signs the emptied header it then leaves out, and S3 (moto too)
+		 * answers SignatureDoesNotMatch; S3 answers 100-continue at once anyway. */
+		if (o->aws_sigv4 == NULL)
+			r->hdrs = curl_slist_append(r->hdrs, "Expect:");
 		if (method == NULL)
 			method = "POST";
 	}
@@ -343,6 +346,15 @@ http_setup(struct http_req *r, const char *url, const struct http_opts *o)
 	rc |= curl_easy_setopt(e, CURLOPT_USERAGENT, "scaidial/" PACKAGE_VERSION);
 	if (r->hdrs != NULL)
 		rc |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs);
+	if (o->aws_sigv4 != NULL) {
+#if LIBCURL_VERSION_NUM >= 0x074b00
+		rc |= curl_easy_setopt(e, CURLOPT_AWS_SIGV4, o->aws_sigv4);
+#else
+		rc = -1;	/* libcurl before 7.75 cannot sign */
+#endif
+	}
+	if (o->userpwd != NULL)
+		rc |= curl_easy_setopt(e, CURLOPT_USERPWD, o->userpwd);
 	if (method != NULL && strcmp(method, "POST") == 0) {
 		rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
 		rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body != NULL ? r->body : "");

@@ -45,6 +45,8 @@ struct http_opts {
 	unsigned	 timeout_ms;		/* 0: 30000 (connect included) */
 	size_t		 max_response;		/* 0: 1 MiB */
 	const void	*owner;		/* tag for http_cancel_owner(); NULL = none */
+	const char	*aws_sigv4;	/* CURLOPT_AWS_SIGV4 ("aws:amz:REGION:s3"); NULL = none */
+	const char	*userpwd;	/* CURLOPT_USERPWD, the SigV4 key pair; NULL = none */
 };
 
 int	 http_init(void);		/* after loop_init(); 0 or -1 */

@@ -36,6 +36,7 @@ enum store_stmt {
 	ST_LEG_ENDED,
 	ST_VM_INSERT,
 	ST_VM_TRANSCRIPT,
+	ST_VM_URL,
 	ST_REG_INSERT,
 	ST_COUNT
 };
@@ -64,6 +65,7 @@ static const char *const store_sql[ST_COUNT] = {
 	    " caller, created_ms, duration_ms, path, transcript) VALUES (?1, ?2, ?3, ?4,"
 	    " ?5, ?6, ?7, ?8, ?9)",
 	[ST_VM_TRANSCRIPT] = "UPDATE voicemail_messages SET transcript = ?2 WHERE id = ?1",
+	[ST_VM_URL] = "UPDATE voicemail_messages SET url = ?2 WHERE id = ?1",
 	[ST_REG_INSERT] = "INSERT INTO registrations (trunk, at_ms, state, sip_status,"
 	    " reason, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 };
@@ -79,6 +81,7 @@ static const char *const store_op_name[ST_COUNT] = {
 	[ST_LEG_ENDED] = "leg ended",
 	[ST_VM_INSERT] = "voicemail insert",
 	[ST_VM_TRANSCRIPT] = "voicemail transcript",
+	[ST_VM_URL] = "voicemail url",
 	[ST_REG_INSERT] = "registration event",
 };
 
@@ -548,6 +551,12 @@ void
 store_voicemail_transcript(const char *id, const char *transcript)
 {
 	store_queue(ST_VM_TRANSCRIPT, "ss", id, transcript);
+}
+
+void
+store_voicemail_url(const char *id, const char *url)
+{
+	store_queue(ST_VM_URL, "ss", id, url);
 }
 
 void

@@ -53,6 +53,7 @@ struct store_voicemail {
 	int64_t		 duration_ms;
 	const char	*path;
 	const char	*transcript;	/* NULL until known */
+	const char	*url;		/* of the uploaded copy; NULL until uploaded */
 };
 
 struct store_registration {
@@ -87,6 +88,8 @@ void	 store_leg_answered(const char *id, int64_t at_ms);
 void	 store_leg_ended(const char *id, int64_t at_ms, const char *cause, int sip_status);
 void	 store_voicemail_insert(const struct store_voicemail *);
 void	 store_voicemail_transcript(const char *id, const char *transcript);
+/* Where a copy of the message was uploaded (S3 object URL). */
+void	 store_voicemail_url(const char *id, const char *url);
 void	 store_registration_event(const struct store_registration *);
 
 /* Reads. Each row is handed to the callback and valid only during it; a non-zero return

@@ -131,6 +131,7 @@ store_voicemail_row(sqlite3_stmt *st, struct store_voicemail *v)
 	v->duration_ms = sqlite3_column_int64(st, 6);
 	v->path = col_text(st, 7);
 	v->transcript = col_text(st, 8);
+	v->url = col_text(st, 9);
 }
 
 static void
@@ -268,11 +269,11 @@ store_voicemail_list(const char *extension, int limit, store_voicemail_cb *cb, v
 	/* Two statements rather than "?1 IS NULL OR ...", which would defeat the index. */
 	if (extension != NULL)
 		st = store_prepare("SELECT id, call_id, tenant, extension, caller, created_ms,"
-		    " duration_ms, path, transcript FROM voicemail_messages WHERE extension = ?2"
+		    " duration_ms, path, transcript, url FROM voicemail_messages WHERE extension = ?2"
 		    " ORDER BY created_ms DESC, rowid DESC LIMIT ?1");
 	else
 		st = store_prepare("SELECT id, call_id, tenant, extension, caller, created_ms,"
-		    " duration_ms, path, transcript FROM voicemail_messages"
+		    " duration_ms, path, transcript, url FROM voicemail_messages"
 		    " ORDER BY created_ms DESC, rowid DESC LIMIT ?1");
 	if (st == NULL)
 		return -1;

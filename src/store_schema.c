@@ -80,6 +80,8 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
 	");"
 	"CREATE INDEX registrations_trunk ON registrations (trunk, at_ms);"
 	"CREATE INDEX registrations_at ON registrations (at_ms);",
+	/* 2: where a voicemail message was copied to (storage.s3_*). */
+	"ALTER TABLE voicemail_messages ADD COLUMN url TEXT;",
 };
 
 int64_t

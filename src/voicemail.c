@@ -16,6 +16,7 @@
 #include "loop.h"
 #include "media.h"
 #include "store.h"
+#include "vmpost.h"
 #include "voicemail.h"
 #include "webhook.h"
 #include "xmalloc.h"
@@ -124,6 +125,9 @@ vm_keep(struct voicemail *vm, const char *path, int64_t duration_ms)
 	    .created_ms = now, .duration_ms = duration_ms, .path = path });
 	log_info("voicemail: message %s for %s/%s from \"%s\": %lld ms, %s", id, vm->tenant,
 	    vm->extension, vm->caller, (long long)duration_ms, path);
+	vmpost_message(vm->cfg, &(struct vmpost_msg){ .id = id, .call_id = vm->call_id,
+	    .tenant = vm->tenant, .extension = vm->extension, .caller = vm->caller,
+	    .path = path, .duration_ms = duration_ms });
 	if (vm->cfg->webhooks.call_events[0] == '\0')
 		return;
 	buf_init(&body);
@@ -315,6 +319,7 @@ voicemail_fini(void)
 	/* Recordings cut short by the stop: the media session completes the file. */
 	while (vm_list != NULL)
 		vm_free(vm_list);
+	vmpost_fini();
 }
 
 void

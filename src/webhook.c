@@ -18,6 +18,7 @@
 
 #define WEBHOOK_MAX_RESPONSE	(64 * 1024)	/* receivers' answers are not read */
 #define WEBHOOK_ID_LEN		37
+#define WEBHOOK_MAX_HEADERS	8	/* extra headers of webhook_send_ex() */
 
 enum webhook_state { WH_QUEUED, WH_IN_FLIGHT, WH_BACKOFF };
 
@@ -29,6 +30,8 @@ struct webhook_dlv {
 	char		*event;
 	char		*body;
 	size_t		 len;
+	struct webhook_send_opts o;	/* strings and headers owned */
+	char		**hdrs;		/* o.headers */
 	char		 sig[WEBHOOK_SIG_LEN];	/* "" when unsigned */
 	char		 id[WEBHOOK_ID_LEN];
 	unsigned	 attempts;
@@ -128,11 +131,19 @@ webhook_free(struct webhook_dlv *d)
 	free(d->url_log);
 	free(d->event);
 	free(d->body);
+	for (size_t i = 0; d->hdrs != NULL && d->hdrs[i] != NULL; i++)
+		free(d->hdrs[i]);
+	free(d->hdrs);
+	free((char *)d->o.method);
+	free((char *)d->o.content_type);
+	free((char *)d->o.aws_sigv4);
+	free((char *)d->o.userpwd);
 	free(d);
 }
 
 static void
-webhook_finish(struct webhook_dlv *d, enum webhook_outcome outcome)
+webhook_finish(struct webhook_dlv *d, enum webhook_outcome outcome,
+    const struct http_result *last)
 {
 	char id[WEBHOOK_ID_LEN], error[sizeof(d->last_error)];
 	struct webhook_result res = {
@@ -142,6 +153,8 @@ webhook_finish(struct webhook_dlv *d, enum webhook_outcome outcome)
 		.status = d->last_status,
 		.error = outcome == WEBHOOK_DELIVERED ? "" : error,
 		.elapsed_ms = loop_mono_ms() - d->start_ms,
+		.response = last != NULL ? last->body : "",
+		.response_len = last != NULL ? last->body_len : 0,
 	};
 	webhook_done_cb *cb = d->cb;
 	void *arg = d->arg;
@@ -216,7 +229,7 @@ webhook_settle(struct webhook_dlv *d, const struct http_result *res)
 		log_debug("webhook: %s delivery %s to %s: HTTP %ld after %u attempt(s), %lld ms",
 		    d->event, d->id, d->url_log, res->status, d->attempts,
 		    (long long)(loop_mono_ms() - d->start_ms));
-		webhook_finish(d, WEBHOOK_DELIVERED);
+		webhook_finish(d, WEBHOOK_DELIVERED, res);
 		return;
 	}
 	if (res->err == HTTP_OK)
@@ -241,7 +254,7 @@ webhook_settle(struct webhook_dlv *d, const struct http_result *res)
 		log_error("webhook: %s delivery %s to %s given up after %u attempt(s) in %lld ms: %s",
 		    d->event, d->id, d->url_log, d->attempts, (long long)(now - d->start_ms),
 		    d->last_error);
-		webhook_finish(d, WEBHOOK_FAILED);
+		webhook_finish(d, WEBHOOK_FAILED, res);
 		return;
 	}
 	d->state = WH_BACKOFF;
@@ -265,22 +278,31 @@ webhook_attempt_done(const struct http_result *res, void *arg)
 static void
 webhook_start(struct webhook_dlv *d)
 {
-	char h_event[128], h_id[64], h_attempt[48], h_sig[32 + WEBHOOK_SIG_LEN];
-	const char *hdrs[6];
+	char h_event[128], h_id[64], h_attempt[48], h_sig[32 + WEBHOOK_SIG_LEN], h_ct[160];
+	const char *hdrs[6 + WEBHOOK_MAX_HEADERS];
 	size_t n = 0;
 	struct http_opts o = {
+		.method = d->o.method,
 		.body = d->body,
 		.body_len = d->len,
 		.headers = hdrs,
 		.connect_timeout_ms = wh.p.connect_timeout_ms,
-		.timeout_ms = wh.p.timeout_ms,
-		.max_response = WEBHOOK_MAX_RESPONSE,
+		.timeout_ms = d->o.timeout_ms ? d->o.timeout_ms : wh.p.timeout_ms,
+		.max_response = d->o.max_response ? d->o.max_response : WEBHOOK_MAX_RESPONSE,
+		.aws_sigv4 = d->o.aws_sigv4,
+		.userpwd = d->o.userpwd,
 	};
 
 	d->attempts++;
 	if (d->attempts > 1)
 		wh.st.retried++;
-	hdrs[n++] = "Content-Type: application/json";
+	snprintf(h_ct, sizeof(h_ct), "Content-Type: %s",
+	    d->o.content_type != NULL ? d->o.content_type : "application/json");
+	hdrs[n++] = h_ct;
+	for (size_t i = 0; d->hdrs != NULL && d->hdrs[i] != NULL; i++)
+		hdrs[n++] = d->hdrs[i];
+	if (d->o.raw)
+		goto send;
 	snprintf(h_event, sizeof(h_event), "X-Scaidial-Event: %s", d->event);
 	hdrs[n++] = h_event;
 	snprintf(h_id, sizeof(h_id), "X-Scaidial-Delivery: %s", d->id);
@@ -291,6 +313,7 @@ webhook_start(struct webhook_dlv *d)
 		snprintf(h_sig, sizeof(h_sig), "X-Scaidial-Signature: %s", d->sig);
 		hdrs[n++] = h_sig;
 	}
+send:
 	hdrs[n] = NULL;
 	d->state = WH_IN_FLIGHT;
 	wh.in_flight++;
@@ -332,14 +355,42 @@ webhook_drop_oldest(void)
 	snprintf(d->last_error, sizeof(d->last_error), "queue full");
 	log_error("webhook: queue full (%u), dropped %s delivery %s to %s after %u attempt(s)",
 	    wh.n, d->event, d->id, d->url_log, d->attempts);
-	webhook_finish(d, WEBHOOK_DROPPED);
+	webhook_finish(d, WEBHOOK_DROPPED, NULL);
+}
+
+static char *
+webhook_strdup0(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
 }
 
 int
 webhook_send(const char *url, const char *event, const char *body, size_t len,
     webhook_done_cb *cb, void *arg)
 {
+	return webhook_send_ex(url, event, body, len, NULL, cb, arg);
+}
+
+int
+webhook_send_ex(const char *url, const char *event, const void *body, size_t len,
+    const struct webhook_send_opts *o, webhook_done_cb *cb, void *arg)
+{
+	static const struct webhook_send_opts none;
 	struct webhook_dlv *d;
+	size_t nh = 0;
+
+	if (o == NULL)
+		o = &none;
+	while (o->headers != NULL && o->headers[nh] != NULL)
+		nh++;
+	if (nh > WEBHOOK_MAX_HEADERS)
+		return -1;
+	for (size_t i = 0; i < nh; i++)
+		if (strpbrk(o->headers[i], "\r\n") != NULL)
+			return -1;
+	if ((o->content_type != NULL && strpbrk(o->content_type, "\r\n") != NULL) ||
+	    (o->aws_sigv4 != NULL) != (o->userpwd != NULL))
+		return -1;
 
 	if (!wh.up || url == NULL || event == NULL || event[0] == '\0' || body == NULL ||
 	    (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) ||
@@ -360,7 +411,18 @@ webhook_send(const char *url, const char *event, const char *body, size_t len,
 	memcpy(d->body, body, len);
 	d->body[len] = '\0';
 	d->len = len;
-	if (wh.secret[0] != '\0')
+	d->o = *o;
+	d->o.method = webhook_strdup0(o->method);
+	d->o.content_type = webhook_strdup0(o->content_type);
+	d->o.aws_sigv4 = webhook_strdup0(o->aws_sigv4);
+	d->o.userpwd = webhook_strdup0(o->userpwd);
+	d->o.headers = NULL;
+	if (nh > 0) {
+		d->hdrs = xcalloc(nh + 1, sizeof(*d->hdrs));
+		for (size_t i = 0; i < nh; i++)
+			d->hdrs[i] = xstrdup(o->headers[i]);
+	}
+	if (wh.secret[0] != '\0' && !o->raw)
 		webhook_sign(wh.secret, body, len, d->sig);
 	webhook_new_id(d->id);
 	d->start_ms = loop_mono_ms();
@@ -445,7 +507,7 @@ webhook_fini(void)
 	wh.up = false;
 	while (wh.head != NULL) {
 		snprintf(wh.head->last_error, sizeof(wh.head->last_error), "shutting down");
-		webhook_finish(wh.head, WEBHOOK_DROPPED);
+		webhook_finish(wh.head, WEBHOOK_DROPPED, NULL);
 	}
 	free(wh.secret);
 	wh.secret = NULL;

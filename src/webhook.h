@@ -38,6 +38,8 @@ struct webhook_result {
 	long		 status;	/* last HTTP status, 0 if none */
 	const char	*error;		/* why it failed; "" when delivered */
 	int64_t		 elapsed_ms;	/* from webhook_send() to the outcome */
+	const char	*response;	/* the last answer's body (NUL-terminated), "" if none */
+	size_t		 response_len;
 };
 
 /* Runs once per delivery unless webhook_cancel() dropped it first. */
@@ -61,6 +63,21 @@ void	 webhook_set_secret(const char *);	/* after a reload */
  * cb may be NULL. arg also tags the delivery for webhook_cancel(). */
 int	 webhook_send(const char *url, const char *event, const char *body, size_t len,
 	    webhook_done_cb *cb, void *arg);
+/* What webhook_send_ex() may change; zero fields keep webhook_send()'s behaviour. */
+struct webhook_send_opts {
+	const char	*method;	/* NULL: POST */
+	const char	*content_type;	/* NULL: application/json */
+	const char * const *headers;	/* more "Name: value" strings, NULL-terminated */
+	unsigned	 timeout_ms;	/* per attempt; 0: webhook_params.timeout_ms */
+	size_t		 max_response;	/* 0: 64 KiB (kept and handed to the callback) */
+	bool		 raw;		/* no X-Scaidial-* headers and no signature (S3) */
+	const char	*aws_sigv4;	/* libcurl CURLOPT_AWS_SIGV4 provider string, or NULL */
+	const char	*userpwd;	/* "key:secret" for aws_sigv4 */
+};
+/* webhook_send() with other bodies and methods, under the same queue and retry policy.
+ * The body is copied. */
+int	 webhook_send_ex(const char *url, const char *event, const void *body, size_t len,
+	    const struct webhook_send_opts *, webhook_done_cb *cb, void *arg);
 /* Drops every delivery sent with this arg, in flight or waiting, without callbacks
  * (e.g. the call that asked for them ended). Returns how many. */
 int	 webhook_cancel(const void *arg);

@@ -9,7 +9,7 @@ build_pkgs=(build-essential autoconf automake libtool pkg-config
 	libconfig-dev libsofia-sip-ua-dev libsrtp2-dev libopus-dev libsqlite3-dev sqlite3
 	libcurl4-openssl-dev libssl-dev libsystemd-dev libjson-c-dev libspandsp-dev
 	libnice-dev libsoup-3.0-dev libprotobuf-c-dev protobuf-c-compiler libusrsctp-dev)
-test_pkgs=(clang libclang-rt-14-dev valgrind socat jq python3 python3-venv tzdata sip-tester sipvicious fail2ban openssl sox
+test_pkgs=(clang libclang-rt-14-dev valgrind socat jq python3 python3-venv tzdata sip-tester sipvicious fail2ban openssl sox baresip-core
 	debhelper dpkg-dev fakeroot lintian systemd strace iproute2)
 
 pkgs=("${build_pkgs[@]}")
@@ -74,10 +74,10 @@ install_livekit() {
 # own (tests/integration/lib.sh finds it at the same place).
 install_pyvenv() {
 	local venv=${SCAIDIAL_TEST_HOME:-$HOME/.cache/scaidial-test}/venv
-	if [ ! -x "$venv/bin/python3" ] || ! "$venv/bin/python3" -c 'import livekit.rtc, livekit.api, numpy' 2>/dev/null; then
+	if [ ! -x "$venv/bin/python3" ] || ! "$venv/bin/python3" -c 'import livekit.rtc, livekit.api, numpy, moto.server' 2>/dev/null; then
 		echo "deps: installing the LiveKit Python SDKs into $venv" >&2
 		python3 -m venv "$venv" >&2
-		"$venv/bin/pip" install -q --disable-pip-version-check livekit livekit-api numpy aiohttp >&2
+		"$venv/bin/pip" install -q --disable-pip-version-check livekit livekit-api numpy aiohttp "moto[server]" >&2
 	fi
 }
 

@@ -14,6 +14,9 @@ How it answers depends on the path and on how many times it has seen that delive
   /slow   200 after 1.5 s
   /chatty 200 with a 100 KiB body (more than webhook.c reads)
   /hang   reads the request and never answers (until the test kills the server)
+  /transcribe  a transcription service: 500 on the first attempt of a delivery, then 200
+          with {"transcript": "Zoë said \"call me\" sha256=<hex of the body>"}; the log
+          holds the body's length and SHA-256 instead of the body (it is audio)
 
 Paths under /raw/ are for tests/integration/http.sh (any method, no signature check):
   /raw/echo       200 with a JSON echo of the method, path, headers and body
@@ -103,7 +106,7 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             SEEN[delivery] = SEEN.get(delivery, 0) + 1
             nth = SEEN[delivery]
-        status, extra, delay = 200, (), 0.0
+        status, extra, delay, answer = 200, (), 0.0, None
         if not sig_ok:
             status = 401
         elif self.path == "/flaky" and nth <= 2:
@@ -114,6 +117,14 @@ class Handler(BaseHTTPRequestHandler):
             status = 400
         elif self.path == "/slow":
             delay = 1.5
+        elif self.path == "/transcribe":
+            digest = hashlib.sha256(body).hexdigest()
+            if nth == 1:
+                status = 500
+            else:
+                answer = json.dumps({"language": "en", "words": [{"w": "Zo\u00eb"}],
+                                     "transcript": 'Zo\u00eb said "call me" sha256=' + digest})
+                answer = answer.encode()
         rec = {
             "t": t, "path": self.path, "nth": nth,
             "event": self.headers.get("X-Scaidial-Event"),
@@ -121,8 +132,16 @@ class Handler(BaseHTTPRequestHandler):
             "attempt": self.headers.get("X-Scaidial-Attempt"),
             "content_type": self.headers.get("Content-Type"),
             "sig_ok": sig_ok, "status": status,
-            "body": body.decode("utf-8"),
         }
+        if self.path == "/transcribe":
+            rec.update({"body_len": len(body), "body_sha256": hashlib.sha256(body).hexdigest(),
+                        "message": self.headers.get("X-Scaidial-Message"),
+                        "call": self.headers.get("X-Scaidial-Call"),
+                        "extension": self.headers.get("X-Scaidial-Extension"),
+                        "tenant": self.headers.get("X-Scaidial-Tenant"),
+                        "riff": body[:4].decode("latin-1"), "answer": (answer or b"").decode()})
+        else:
+            rec["body"] = body.decode("utf-8")
         with LOCK, open(self.server.log, "a", encoding="utf-8") as f:
             f.write(json.dumps(rec) + "\n")
         if self.path == "/hang":
@@ -133,7 +152,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/chatty" and status == 200:
             self.answer(status, extra, b"x" * 102400)
             return
-        self.answer(status, extra)
+        self.answer(status, extra, answer)
 
 
 def main():

@@ -430,6 +430,46 @@ test_includes(void)
 	config_errors_free(&errs);
 }
 
+/* storage: the optional S3 copy of voicemail messages. */
+static void
+test_storage(void)
+{
+	struct config *cfg;
+
+	write_variant(NULL, NULL, "storage: { s3_endpoint = \"http://127.0.0.1:9000\";"
+	    " s3_bucket = \"vm-bucket\"; s3_region = \"us-east-1\"; s3_access_key = \"AK\";"
+	    " s3_secret_key = \"SK\"; s3_prefix = \"a/b\"; };\n");
+	cfg = load_ok("a complete storage section loads");
+	if (cfg != NULL) {
+		is_str(cfg->storage.s3_endpoint, "http://127.0.0.1:9000", "s3_endpoint");
+		is_str(cfg->storage.s3_bucket, "vm-bucket", "s3_bucket");
+		is_str(cfg->storage.s3_prefix, "a/b", "s3_prefix");
+	}
+	config_unref(cfg);
+	cfg = NULL;
+	write_variant(NULL, NULL, NULL);
+	cfg = load_ok("no storage section");
+	if (cfg != NULL)
+		is_str(cfg->storage.s3_endpoint, "", "no storage: s3_endpoint is empty");
+	config_unref(cfg);
+	write_variant(NULL, NULL, "storage: { s3_endpoint = \"http://127.0.0.1:9000\"; };\n");
+	expect_error(15, "storage: s3_bucket is required with s3_endpoint", "s3_bucket required");
+	write_variant(NULL, NULL, "storage: { s3_bucket = \"b\"; };\n");
+	expect_error(15, "storage: s3_endpoint is required", "a bucket without an endpoint");
+	write_variant(NULL, NULL, "storage: { s3_endpoint = \"http://h:9/path\"; s3_bucket = \"b\";"
+	    " s3_region = \"r\"; s3_access_key = \"AK\"; s3_secret_key = \"SK\"; };\n");
+	expect_error(15, "without a path", "an endpoint with a path");
+	write_variant(NULL, NULL, "storage: { s3_endpoint = \"ftp://h\"; s3_bucket = \"b\";"
+	    " s3_region = \"r\"; s3_access_key = \"AK\"; s3_secret_key = \"SK\"; };\n");
+	expect_error(15, "must be http(s)://host", "an endpoint that is not http(s)");
+	write_variant(NULL, NULL, "storage: { s3_endpoint = \"http://h\"; s3_bucket = \"b/c\";"
+	    " s3_region = \"r\"; s3_access_key = \"AK\"; s3_secret_key = \"SK\"; s3_prefix = \"x y\"; };\n");
+	expect_error(15, "s3_bucket must be of", "a bucket with a slash");
+	expect_error(15, "s3_prefix must be of", "a prefix with a blank");
+	write_variant(NULL, NULL, "storage: { s3_endpont = \"http://h\"; };\n");
+	expect_error(15, "unknown setting \"s3_endpont\"", "unknown setting in storage");
+}
+
 int
 main(void)
 {
@@ -443,6 +483,7 @@ main(void)
 	test_duplicates();
 	test_many_errors();
 	test_includes();
+	test_storage();
 	char cmd[600];
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);

@@ -63,6 +63,13 @@ leg_cb(const struct store_leg *l, void *arg)
 }
 
 static int
+vm_url_cb(const struct store_voicemail *v, void *arg)
+{
+	seen_put(arg, v->id, NULL, NULL, v->url, 0);
+	return 0;
+}
+
+static int
 vm_cb(const struct store_voicemail *v, void *arg)
 {
 	seen_put(arg, v->id, v->extension, v->caller, v->transcript, v->created_ms);
@@ -142,11 +149,11 @@ test_fresh(void)
 
 	is_int(store_open(dbpath, &rec, err, sizeof(err)), 0, "fresh database opens");
 	is_int(rec, 0, "nothing to recover in a fresh database");
-	is_int(store_schema_version(), 1, "schema version 1");
+	is_int(store_schema_version(), 2, "schema version 2");
 	sql1(dbpath, "PRAGMA journal_mode", out, sizeof(out));
 	is_str(out, "wal", "journal mode is WAL");
 	sql1(dbpath, "SELECT max(version) FROM schema_version", out, sizeof(out));
-	is_str(out, "1", "schema_version holds version 1");
+	is_str(out, "2", "schema_version holds version 2");
 	sql1(dbpath, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
 	    " ('calls', 'call_legs', 'voicemail_messages', 'registrations')", out,
 	    sizeof(out));
@@ -288,6 +295,13 @@ test_voicemail(void)
 	memset(&s, 0, sizeof(s));
 	is_int(store_voicemail_list("1001", 1, vm_cb, &s), 1, "limit 1");
 	is_int(store_voicemail_list("9999", 10, vm_cb, &s), 0, "no messages for 9999");
+
+	store_voicemail_url("v1", "http://127.0.0.1:9/b/v1.wav");
+	store_flush();
+	memset(&s, 0, sizeof(s));
+	is_int(store_voicemail_list("1001", 10, vm_url_cb, &s), 2, "two messages, with urls");
+	is_str(s.text[0], "(null)", "v2 was not uploaded (url NULL)");
+	is_str(s.text[1], "http://127.0.0.1:9/b/v1.wav", "v1's url is stored (migration 2)");
 }
 
 static void
@@ -426,7 +440,7 @@ test_refusals(void)
 
 	sql1(dbpath, "INSERT INTO schema_version VALUES (7, 0)", NULL, 0);
 	is_int(store_open(dbpath, &rec, err, sizeof(err)), -1, "a too-new schema is refused");
-	ok(strstr(err, "schema version 7 is newer than this scaidial supports (1)")
+	ok(strstr(err, "schema version 7 is newer than this scaidial supports (2)")
 	    != NULL && strstr(err, dbpath) != NULL, "error says why and where: %s", err);
 	is_int(store_schema_version(), 0, "refused: not open");
 	sql1(dbpath, "DELETE FROM schema_version WHERE version = 7", NULL, 0);
