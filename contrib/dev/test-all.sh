@@ -58,6 +58,7 @@ valgrind_check() {
 		[ -x "$t" ] || continue
 		case $t in *.o|*.log|*.trs) continue ;; esac
 		if TOP_SRCDIR=$top valgrind -q --error-exitcode=99 --leak-check=full \
+		    --suppressions="$top/contrib/dev/valgrind.supp" \
 		    --errors-for-leak-kinds=definite,indirect "$t" >"$t.vg.log" 2>&1; then
 			echo "valgrind: $(basename "$t"): clean"
 		else
@@ -66,7 +67,7 @@ valgrind_check() {
 	done
 	# The daemon itself, under valgrind, through the integration tests.
 	( cd "$dir" && make -s check TESTS="$(cd "$top" && ls tests/integration/*.sh 2>/dev/null | grep -v 'lib\.sh$' | tr '\n' ' ')" \
-	    SCAIDIAL_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
+	    SCAIDIAL_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --suppressions=$top/contrib/dev/valgrind.supp" \
 	    >/dev/null 2>&1 ) || { show_failures "$dir/tests/integration"; rc=1; }
 	return $rc
 }
