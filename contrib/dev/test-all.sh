@@ -33,7 +33,10 @@ show_failures() {
 	for trs in $(find "$dir" -name '*.trs' 2>/dev/null); do
 		if grep -q ':global-test-result: \(FAIL\|ERROR\)' "$trs"; then
 			echo "--- ${trs%.trs}.log"
-			tail -n 80 "${trs%.trs}.log"
+			# The failed points first (a long daemon log would push them out of the tail).
+			grep -A 6 '^not ok' "${trs%.trs}.log" | head -n 60
+			echo "--- (tail)"
+			tail -n 60 "${trs%.trs}.log"
 		fi
 	done
 }
