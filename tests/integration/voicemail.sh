@@ -105,6 +105,13 @@ if call uac_voicemail 8 PCMA "$T/tone-800.wav" 4000 +15557770002; then
 	not_ok "PCMA: answered, and scaidial hangs up after '#'"; fi
 check_message +15557770002 800 2500 3400 "PCMA"
 
+# A '#' sent as SIP INFO (application/dtmf-relay) ends the message too.
+if call uac_voicemail_info 0 PCMU "$T/tone-1000.wav" 3500 +15557770011; then
+	ok "SIP INFO '#': scaidial hangs up"; else
+	not_ok "SIP INFO '#': scaidial hangs up"; diag "$(tail -n 5 "$T/sipp-uac_voicemail_info-PCMU.out")"; fi
+like "$(grep 'INFO digit' "$T/daemon.log" | tail -n 1)" "INFO digit #" "the INFO digit is logged"
+check_message +15557770011 1000 1800 3000 "INFO-ended"
+
 # Silence: a 2 s tone, then nothing; 2 s of silence end the message.
 if call uac_voicemail_wait 0 PCMU "$T/tone-short.wav" 0 +15557770003; then
 	ok "silence after the tone ends the message and scaidial hangs up"; else
@@ -120,26 +127,26 @@ check_message +15557770004 1000 1500 2400 "hung-up"
 is "$(cdr_last cause)" "caller_bye" "the call ended with cause caller_bye"
 
 # voicemail.created arrived, signed, for each message.
-wait_until 5 sh -c "[ \$(grep -c voicemail.created '$T/events.jsonl') -ge 4 ]"
-is "$(grep -c 'voicemail.created' "$T/events.jsonl")" 4 "four voicemail.created events"
+wait_until 5 sh -c "[ \$(grep -c voicemail.created '$T/events.jsonl') -ge 5 ]"
+is "$(grep -c 'voicemail.created' "$T/events.jsonl")" 5 "five voicemail.created events"
 is "$(python3 -c '
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if "voicemail.created" in l]
-print(sum(1 for r in rows if r.get("sig_ok")), len(rows))' "$T/events.jsonl")" "4 4" "each one correctly signed"
+print(sum(1 for r in rows if r.get("sig_ok")), len(rows))' "$T/events.jsonl")" "5 5" "each one correctly signed"
 
-# The call lifecycle events for those four calls.
-wait_until 5 sh -c "[ \$(grep -c 'call.ended' '$T/events.jsonl') -ge 4 ]"
+# The call lifecycle events for those five calls.
+wait_until 5 sh -c "[ \$(grep -c 'call.ended' '$T/events.jsonl') -ge 5 ]"
 is "$(python3 -c '
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 n = lambda e: sum(1 for r in rows if r["event"] == e and r["sig_ok"])
 ended = sorted(json.loads(r["body"])["cause"] for r in rows if r["event"] == "call.ended")
 print(n("call.started"), n("call.answered"), n("call.ended"), " ".join(ended))' "$T/events.jsonl")" \
-    "4 4 4 caller_bye voicemail_done voicemail_done voicemail_done" \
+    "5 5 5 caller_bye voicemail_done voicemail_done voicemail_done voicemail_done" \
     "call.started, call.answered and call.ended arrive signed, with the causes"
 
 m=$(ctl metrics)
-like "$m" 'scaidial_webhooks_total\{outcome="delivered"\} 16' "metrics count the 16 deliveries"
+like "$m" 'scaidial_webhooks_total\{outcome="delivered"\} 20' "metrics count the 20 deliveries"
 
 # A re-INVITE putting the caller on hold is answered recvonly; a digit is logged.
 if call uac_voicemail_reinvite 0 PCMU "$T/tone-1000.wav" 2500 +15557770007; then
@@ -188,7 +195,7 @@ kill "$SIPP_BG" 2>/dev/null; wait "$SIPP_BG" 2>/dev/null
 start_daemon || { not_ok "daemon restarts after kill -9"; done_testing; }
 like "$(grep 'closed 1 call' "$T/daemon.log")" "closed 1 call left open by an unclean stop" "the restart closes the call kill -9 left open"
 is "$(cdr_last from cause)" "+15557770005 daemon_restart" "with cause daemon_restart"
-is "$(ctl --json voicemail | python3 -c 'import json,sys; print(sum(1 for m in json.load(sys.stdin)))')" 5 "and the five earlier messages are all there (the call hung up in its greeting left none)"
+is "$(ctl --json voicemail | python3 -c 'import json,sys; print(sum(1 for m in json.load(sys.stdin)))')" 6 "and the six earlier messages are all there (the call hung up in its greeting left none)"
 
 # A graceful stop with a message being left: BYE to the caller, the call and the message kept.
 call uac_voicemail_wait 0 PCMU "$T/tone-1000.wav" 0 +15557770006 &
