@@ -26,7 +26,6 @@
 #include "loop.h"
 #include "media_tap.h"
 #include "mixer.h"
-#include "resample.h"
 #include "xmalloc.h"
 
 #define LKB_MAX_THREADS		16
@@ -52,11 +51,8 @@ struct lk_bridge {
 	int		 publishing;
 	struct media_tap *tap;
 	guint		 tap_src;
-	struct mixer	*mix;
+	struct mixer	*mix;		/* at the tap's rate */
 	GHashTable	*sources;	/* identity -> mixer source id + 1 */
-	struct resample	*up, *down;	/* codec rate <-> 48 kHz */
-	int16_t		 acc[LK_AUDIO_FRAME];	/* the caller's audio at 48 kHz, to a full frame */
-	size_t		 acc_n;
 	struct lk_bridge *prev, *next;	/* the thread's list */
 };
 
@@ -222,9 +218,6 @@ lkb_release(struct lk_bridge *b)
 	b->tap = NULL;
 	mixer_free(b->mix);
 	b->mix = NULL;
-	resample_free(b->up);
-	resample_free(b->down);
-	b->up = b->down = NULL;
 	if (b->sources != NULL)
 		g_hash_table_destroy(b->sources);
 	b->sources = NULL;
@@ -337,33 +330,19 @@ lkb_fd_watch(GMainContext *ctx, int fd, GUnixFDSourceFunc fn, gpointer arg)
 	return id;
 }
 
-/* The caller's frames: to 48 kHz, published in 20 ms frames. */
+/* The caller's frames, published as they come (the session encodes at the tap's rate). */
 static gboolean
 lkb_on_tap(gint fd, GIOCondition cond, gpointer arg)
 {
 	struct lk_bridge *b = arg;
-	int16_t in[MEDIA_TAP_MAX_FRAME], out[MEDIA_TAP_MAX_FRAME * 6];
-	size_t n, i, take;
+	int16_t pcm[MEDIA_TAP_MAX_FRAME];
 
 	(void)fd;
 	(void)cond;
 	media_tap_ack(b->tap);
-	while (media_tap_pop(b->tap, MEDIA_TAP_UP, in)) {
-		n = resample_process(b->up, in, (size_t)media_tap_frame(b->tap), out);
-		for (i = 0; i < n; i += take) {
-			take = LK_AUDIO_FRAME - b->acc_n;
-			if (take > n - i)
-				take = n - i;
-			memcpy(b->acc + b->acc_n, out + i, take * sizeof(int16_t));
-			b->acc_n += take;
-			if (b->acc_n == LK_AUDIO_FRAME) {
-				b->acc_n = 0;
-				if (b->publishing && b->s != NULL &&
-				    lk_session_push_pcm(b->s, b->acc) < 0)
-					log_debug("livekit: bridge: a frame could not be sent");
-			}
-		}
-	}
+	while (media_tap_pop(b->tap, MEDIA_TAP_UP, pcm))
+		if (b->publishing && b->s != NULL && lk_session_push_pcm(b->s, pcm) < 0)
+			log_debug("livekit: bridge: a frame could not be sent");
 	return G_SOURCE_CONTINUE;
 }
 
@@ -372,7 +351,6 @@ static gboolean
 lkb_on_tick(gint fd, GIOCondition cond, gpointer arg)
 {
 	struct lkb_thread *th = arg;
-	int16_t out[MEDIA_TAP_MAX_FRAME];
 	uint64_t expirations;
 
 	(void)cond;
@@ -382,9 +360,7 @@ lkb_on_tick(gint fd, GIOCondition cond, gpointer arg)
 		if (b->mix == NULL || b->tap == NULL)
 			continue;
 		mixer_tick(b->mix);
-		if (resample_process(b->down, mixer_out(b->mix, -1), LK_AUDIO_FRAME, out) ==
-		    (size_t)media_tap_frame(b->tap))
-			media_tap_push(b->tap, MEDIA_TAP_DOWN, out);
+		media_tap_push(b->tap, MEDIA_TAP_DOWN, mixer_out(b->mix, -1));
 	}
 	return G_SOURCE_CONTINUE;
 }
@@ -409,13 +385,16 @@ lkb_msg_start(struct lk_bridge *b)
 	}
 }
 
-/* The caller's tap; a second one (a re-INVITE changed the codec's rate) replaces it. */
+/* The caller's tap; a second one (a re-INVITE changed the codec's rate) replaces it.
+ * The session and the mixer work at the tap's rate: no conversion anywhere. */
 static void
 lkb_msg_attach(struct lk_bridge *b, struct media_tap *tap)
 {
 	int rate = media_tap_rate(tap);
 
-	if (b->gone) {
+	if (b->gone || b->s == NULL || lk_session_set_rate(b->s, rate) != 0) {
+		if (!b->gone)
+			log_error("livekit: bridge: cannot carry %d Hz audio", rate);
 		media_tap_free(tap);
 		return;
 	}
@@ -423,22 +402,12 @@ lkb_msg_attach(struct lk_bridge *b, struct media_tap *tap)
 		g_source_destroy(g_main_context_find_source_by_id(b->th->ctx, b->tap_src));
 	b->tap_src = 0;
 	media_tap_free(b->tap);
-	resample_free(b->up);
-	resample_free(b->down);
+	mixer_free(b->mix);
+	if (b->sources != NULL)
+		g_hash_table_destroy(b->sources);
 	b->tap = tap;
-	b->acc_n = 0;
-	b->up = resample_new(rate, LK_AUDIO_RATE);
-	b->down = resample_new(LK_AUDIO_RATE, rate);
-	if (b->mix == NULL) {
-		b->mix = mixer_new(LK_AUDIO_RATE, MIXER_MAX_SOURCES);
-		b->sources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	}
-	if (b->up == NULL || b->down == NULL || b->mix == NULL) {
-		log_error("livekit: bridge: cannot convert %d Hz audio", rate);
-		media_tap_free(b->tap);
-		b->tap = NULL;
-		return;
-	}
+	b->mix = mixer_new(rate, MIXER_MAX_SOURCES);
+	b->sources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	b->tap_src = lkb_fd_watch(b->th->ctx, media_tap_fd(tap), lkb_on_tap, b);
 }
 

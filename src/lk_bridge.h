@@ -7,10 +7,10 @@
  * these calls (each posts a message and returns at once) and hears back through the
  * callbacks, which always run on the control thread.
  *
- * Audio: once a media_tap is attached, the caller's audio (the tap's up ring) is resampled
- * to 48 kHz and published as the participant's microphone track; every other participant's
- * audio is mixed (mixer.c), resampled to the carrier codec's rate and queued on the tap's
- * down ring for the caller. DTMF: lk_bridge_send_dtmf() sends a SipDTMF data packet to the
+ * Audio: once a media_tap is attached, the caller's audio (the tap's up ring) is published
+ * as the participant's microphone track; every other participant's audio is mixed
+ * (mixer.c) and queued on the tap's down ring for the caller. All of it at the carrier
+ * codec's rate: Opus encodes from it and decodes to it, so nothing is resampled. DTMF: lk_bridge_send_dtmf() sends a SipDTMF data packet to the
  * room; digits the room sends arrive through the dtmf callback. */
 #ifndef SCAIDIAL_LK_BRIDGE_H
 #define SCAIDIAL_LK_BRIDGE_H
