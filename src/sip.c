@@ -14,6 +14,7 @@
 #include "config.h"
 #include "log.h"
 #include "loop.h"
+#include "relay.h"
 #include "reload.h"
 #include "sip.h"
 #include "sip_guard.h"
@@ -362,6 +363,7 @@ sip_fini(void)
 		return;
 	sip_in_fini();
 	sip_out_fini();
+	relay_fini();
 	sip_reg_fini();
 	sip_ping_fini();
 	/* nua refuses to be destroyed before its shutdown completed; at exit the memory
