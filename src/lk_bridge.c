@@ -9,6 +9,7 @@
  * through one mutex-protected list woken by an eventfd in the control loop: a lock per
  * signalling event, none per audio frame. */
 #include <errno.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,8 @@ struct lk_bridge {
 	guint		 tap_src;
 	struct mixer	*mix;		/* at the tap's rate */
 	GHashTable	*sources;	/* identity -> mixer source id + 1 */
+	int		 ringback;	/* play ringback to the room until a tap comes */
+	uint64_t	 rb_samples;	/* ringback played so far */
 	struct lk_bridge *prev, *next;	/* the thread's list */
 };
 
@@ -346,6 +349,26 @@ lkb_on_tap(gint fd, GIOCondition cond, gpointer arg)
 	return G_SOURCE_CONTINUE;
 }
 
+/* 20 ms of North American ringback (440 + 480 Hz, 2 s on, 4 s off, -16 dBFS) at the
+ * session's initial 48 kHz, for a room waiting on a carrier that rings without early
+ * media. */
+static void
+lkb_ringback_frame(struct lk_bridge *b)
+{
+	int16_t pcm[LK_AUDIO_FRAME];
+
+	for (int i = 0; i < LK_AUDIO_FRAME; i++) {
+		double t = (double)(b->rb_samples + (uint64_t)i) / LK_AUDIO_RATE;
+		double x = fmod(t, 6.0) < 2.0 ?
+		    0.08 * (sin(2 * M_PI * 440 * t) + sin(2 * M_PI * 480 * t)) : 0;
+
+		pcm[i] = (int16_t)(x * 32767);
+	}
+	b->rb_samples += LK_AUDIO_FRAME;
+	if (lk_session_push_pcm(b->s, pcm) < 0)
+		log_debug("livekit: bridge: a ringback frame could not be sent");
+}
+
 /* Every 20 ms, for every bridge of the thread: the room's mix to the caller. */
 static gboolean
 lkb_on_tick(gint fd, GIOCondition cond, gpointer arg)
@@ -357,6 +380,8 @@ lkb_on_tick(gint fd, GIOCondition cond, gpointer arg)
 	if (read(fd, &expirations, sizeof(expirations)) < 0)
 		return G_SOURCE_CONTINUE;
 	for (struct lk_bridge *b = th->head; b != NULL; b = b->next) {
+		if (b->ringback && b->tap == NULL && b->publishing)
+			lkb_ringback_frame(b);
 		if (b->mix == NULL || b->tap == NULL)
 			continue;
 		mixer_tick(b->mix);
@@ -367,7 +392,8 @@ lkb_on_tick(gint fd, GIOCondition cond, gpointer arg)
 
 struct lkb_msg {
 	struct lk_bridge *b;
-	enum { LKB_MSG_START, LKB_MSG_ATTACH, LKB_MSG_DTMF, LKB_MSG_LEAVE } type;
+	enum { LKB_MSG_START, LKB_MSG_ATTACH, LKB_MSG_DTMF, LKB_MSG_RINGBACK,
+	    LKB_MSG_LEAVE } type;
 	struct media_tap *tap;
 	char		 digit;
 };
@@ -429,6 +455,9 @@ lkb_msg_run(gpointer arg)
 		if (b->s != NULL && !b->ended && lk_session_send_dtmf(b->s, m->digit) != 0)
 			log_warn("livekit: bridge: digit %c not sent: the data channel is not "
 			    "open", m->digit);
+		break;
+	case LKB_MSG_RINGBACK:
+		b->ringback = m->digit;
 		break;
 	case LKB_MSG_LEAVE:
 		b->leave_asked = 1;
@@ -614,6 +643,12 @@ void
 lk_bridge_send_dtmf(struct lk_bridge *b, char digit)
 {
 	lkb_send(b, LKB_MSG_DTMF, NULL, digit);
+}
+
+void
+lk_bridge_ringback(struct lk_bridge *b, int on)
+{
+	lkb_send(b, LKB_MSG_RINGBACK, NULL, (char)(on != 0));
 }
 
 void

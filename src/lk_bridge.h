@@ -43,6 +43,9 @@ struct lk_bridge *lk_bridge_new(const char *url, const char *token,
 /* Starts the audio both ways through tap (the bridge takes its own reference; the caller
  * keeps and frees its own). A later tap replaces the first (a new codec rate). */
 void	 lk_bridge_attach(struct lk_bridge *, struct media_tap *);
+/* Ringback tone to the room (on 1) until off or a tap is attached: for a carrier that
+ * rings without early media. */
+void	 lk_bridge_ringback(struct lk_bridge *, int on);
 /* A digit to the room as SipDTMF. */
 void	 lk_bridge_send_dtmf(struct lk_bridge *, char digit);
 /* Leaves the room; no callback runs after this returns. */

@@ -296,7 +296,7 @@ in_ring_ready(void *arg, const char *room)
 	char await[256];
 
 	ring_identity(st->extension, await, sizeof(await));
-	leg->room = call_room_join(leg->call, room, await, "ringing", &in_room_cb, leg);
+	leg->room = call_room_join(leg->call, room, await, NULL, "ringing", &in_room_cb, leg);
 	return leg->room != NULL ? 0 : -1;
 }
 
