@@ -33,6 +33,9 @@ struct call_room {
 	char		*await;		/* NULL: anyone */
 	char		 await_leg[CALL_ID_LEN + 1];	/* "" : recorded when they join */
 	int		 arrived;
+	int		 joined;	/* our participant is in the room */
+	char		 status[16];	/* sip.callStatus wanted */
+	char		 status_sent[16];	/* sip.callStatus it has */
 	struct lk_bridge *bridge;
 	struct room_leg	*legs;
 	const struct call_room_cb *cb;
@@ -45,12 +48,16 @@ call_room_identity(const char *caller, char *out, size_t outlen)
 	snprintf(out, outlen, "sip_%s", caller[0] ? caller : "anonymous");
 }
 
+static void room_status_send(struct call_room *);
+
 static void
 room_joined(void *arg)
 {
 	struct call_room *r = arg;
 
 	log_info("room: call %s: %s is in room %s", r->call_id, r->identity, r->room);
+	r->joined = 1;
+	room_status_send(r);	/* a change made while it was joining */
 }
 
 static struct room_leg **
@@ -155,6 +162,8 @@ call_room_join(const struct call *c, const char *room, const char *await,
 		snprintf(r->await_leg, sizeof(r->await_leg), "%s", await_leg);
 	r->cb = cb;
 	r->arg = arg;
+	snprintf(r->status, sizeof(r->status), "%s", status);
+	snprintf(r->status_sent, sizeof(r->status_sent), "%s", status);	/* in the token */
 	/* As LiveKit SIP does: the participant is the far end, the caller of an inbound
 	 * call or the callee of an outbound one; the trunk's number is ours. */
 	far = c->did != NULL ? c->caller : c->callee;
@@ -209,15 +218,27 @@ room_api_done(const struct lk_api_result *res, void *arg)
 	free(what);
 }
 
-void
-call_room_status(struct call_room *r, const char *status)
+/* The server knows the participant only once it has joined: a change before that waits. */
+static void
+room_status_send(struct call_room *r)
 {
-	struct lk_attr a = { LK_ATTR_SIP_CALL_STATUS, status };
-	char *what = xasprintf("sip.callStatus %s in %s", status, r->room);
+	struct lk_attr a = { LK_ATTR_SIP_CALL_STATUS, r->status };
+	char *what;
 
+	if (!r->joined || strcmp(r->status, r->status_sent) == 0)
+		return;
+	snprintf(r->status_sent, sizeof(r->status_sent), "%s", r->status);
+	what = xasprintf("sip.callStatus %s in %s", r->status, r->room);
 	if (lk_api_update_participant(&r->cfg->livekit, r->room, r->identity, NULL, &a, 1,
 	    room_api_done, what) == -1)
 		free(what);
+}
+
+void
+call_room_status(struct call_room *r, const char *status)
+{
+	snprintf(r->status, sizeof(r->status), "%s", status);
+	room_status_send(r);
 }
 
 void

@@ -31,6 +31,7 @@
 
 #define LKB_MAX_THREADS		16
 #define LKB_TICK_NS		20000000L
+#define LKB_CATCH_UP		4	/* ticks made up after a late wake-up */
 /* How long a stopping thread waits for its sessions' leave to be acknowledged. */
 #define LKB_STOP_MS		2000
 
@@ -379,13 +380,19 @@ lkb_on_tick(gint fd, GIOCondition cond, gpointer arg)
 	(void)cond;
 	if (read(fd, &expirations, sizeof(expirations)) < 0)
 		return G_SOURCE_CONTINUE;
+	/* A late wake-up owes the ticks it missed: the mixer's clock is the callers' (a
+	 * short catch-up; the worker drops a backlog beyond MEDIA_TAP_DOWN_MAX anyway). */
+	if (expirations > LKB_CATCH_UP)
+		expirations = LKB_CATCH_UP;
 	for (struct lk_bridge *b = th->head; b != NULL; b = b->next) {
 		if (b->ringback && b->tap == NULL && b->publishing)
 			lkb_ringback_frame(b);
 		if (b->mix == NULL || b->tap == NULL)
 			continue;
-		mixer_tick(b->mix);
-		media_tap_push(b->tap, MEDIA_TAP_DOWN, mixer_out(b->mix, -1));
+		for (uint64_t k = 0; k < expirations; k++) {
+			mixer_tick(b->mix);
+			media_tap_push(b->tap, MEDIA_TAP_DOWN, mixer_out(b->mix, -1));
+		}
 	}
 	return G_SOURCE_CONTINUE;
 }
