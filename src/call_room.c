@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json_object.h>
+#include <json-c/json_tokener.h>
+
 #include "call.h"
 #include "call_room.h"
 #include "codec.h"
@@ -128,6 +131,34 @@ room_dtmf(void *arg, const char *identity, char digit)
 	r->cb->dtmf(r->arg, digit);
 }
 
+/* Application messages: only transfer requests are ours; other topics are the room's. */
+static void
+room_data(void *arg, const char *identity, const char *topic, const char *payload, size_t n)
+{
+	struct call_room *r = arg;
+	struct json_object *o, *to = NULL, *method = NULL;
+
+	(void)n;	/* NUL-terminated by lk_bridge */
+	if (strcmp(topic, CALL_ROOM_TRANSFER_TOPIC) != 0 || r->cb->transfer == NULL)
+		return;
+	o = json_tokener_parse(payload);
+	if (o == NULL || !json_object_object_get_ex(o, "to", &to) ||
+	    !json_object_is_type(to, json_type_string) ||
+	    (json_object_object_get_ex(o, "method", &method) &&
+	    !json_object_is_type(method, json_type_string))) {
+		log_warn("room: call %s: transfer request from %s ignored: want {\"to\": "
+		    "\"+E164 or sip:URI\", \"method\": \"refer\"|\"bridge\"}", r->call_id,
+		    identity);
+		json_object_put(o);
+		return;
+	}
+	log_info("room: call %s: %s asks for a transfer to %s", r->call_id, identity,
+	    json_object_get_string(to));
+	r->cb->transfer(r->arg, identity, json_object_get_string(to),
+	    method != NULL ? json_object_get_string(method) : NULL);
+	json_object_put(o);
+}
+
 static void
 room_ended(void *arg, const char *reason)
 {
@@ -142,6 +173,7 @@ static const struct lk_bridge_cb room_bridge_cb = {
 	.joined = room_joined,
 	.participant = room_participant,
 	.dtmf = room_dtmf,
+	.data = room_data,
 	.ended = room_ended,
 };
 
