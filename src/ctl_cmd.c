@@ -14,6 +14,7 @@
 #include "ctl_cmd_int.h"
 #include "ctl_fmt.h"
 #include "json.h"
+#include "lk_bridge.h"
 #include "log.h"
 #include "loop.h"
 #include "reload.h"
@@ -427,6 +428,9 @@ ctl_cmd_metrics(const struct ctl_request *req, struct buf *out)
 	    "Database writes queued, not yet carried out.");
 	buf_printf(out, "scaidial_store_queue_length %" PRIu64 "\n", queued);
 	ctl_cmd_metrics_sip(out, cfg);
+	ctl_cmd_metric(out, "scaidial_livekit_bridges", "gauge",
+	    "Calls whose SIP participant is in (or joining) a LiveKit room.");
+	buf_printf(out, "scaidial_livekit_bridges %zu\n", lk_bridge_count());
 	media_metrics(out);
 	return 0;
 }

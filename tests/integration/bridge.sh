@@ -187,6 +187,8 @@ is "$(legs +15557770002)" "bot:bot-42:1:1:caller_bye sip:carrier:1:1:caller_bye"
     "the legs: the bot and the SIP caller, both ended by the caller's BYE"
 room=$(event room bot.kickoff)
 if wait_until 5 room_gone; then ok "the room is deleted"; else not_ok "the room is deleted"; fi
+like "$("$SCAIDIAL_CTL" -s "$T/ctl.sock" metrics | grep '^scaidial_livekit_bridges ')" "^scaidial_livekit_bridges 0$" \
+    "no LiveKit bridge is left (metrics)"
 check "no call is left in the daemon" sh -c "'$SCAIDIAL_CTL' -s '$T/ctl.sock' calls | grep -vq +1555777000"
 stop_daemon
 is "$STOP_RC" 0 "the daemon stops cleanly (under valgrind in test-all.sh: no leak, no error)"
