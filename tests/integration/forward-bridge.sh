@@ -102,7 +102,7 @@ target_sipp() {
 	local sc=$1
 	shift
 	sed -e '' "$@" "$SIPP_DIR/$sc.xml" >"$T/$sc.xml"
-	sipp -sf "$T/$sc.xml" -i $SIPP_T -p "$ST" -mp "$(free_port)" -m 1 -timeout 30 \
+	exec sipp -sf "$T/$sc.xml" -i $SIPP_T -p "$ST" -mp "$(free_port)" -m 1 -timeout 30 \
 	    -timeout_error -trace_msg -message_file "$T/$sc.msg" >"$T/$sc.out" 2>&1
 }
 # caller_sipp DID FROM STATUS: sipp as the carrier calling in, expecting STATUS.
@@ -230,6 +230,24 @@ is "$(cat "$T/uas_fwd_fail.msg" 2>/dev/null | grep -a -c 'INVITE sip:')" 0 \
     "and the target saw no INVITE"
 ended +15557770401
 is "$(legs +15557770401)" "sip:forward_denied:403" "recorded as forward_denied, no forward leg"
+
+# 5. REFER refused by the carrier (NOTIFY 486) with fallback = "bridge": the call, already
+#    answered for the REFER, is bridged to the target instead; the target's BYE ends it.
+target_sipp uas_fwd_auth -e "s/@USER@/acme-out/; s|@TONE@|$T/tone-600-ulaw.wav|" \
+    -e "s/@WAIT@/2000/; s/@END@/bye/" &
+TPID=$!
+sleep 0.5
+sed -e 's/@TARGET@/sip:\\+15557654322@127\\.0\\.0\\.5:'"$DEAD"'/' -e "s|@FRAG@|SIP/2.0 486 Busy Here|" \
+    "$SIPP_DIR/uac_refer.xml" >"$T/refer.xml"
+if sipp 127.0.0.1:"$SIP_PORT" -i $CARRIER -p "$(free_port)" -mp "$(free_port)" -sf "$T/refer.xml" \
+    -s +15551230004 -set from +15557770501 -m 1 -timeout 30 -timeout_error >"$T/refer.out" 2>&1; then
+	ok "REFER answered 202, NOTIFY 486, then the bridge's BYE reaches the caller"
+else not_ok "the REFER fallback flow completes"; diag "$(tail -n 8 "$T/refer.out")"; fi
+if wait "$TPID"; then ok "the target was called, answered and hung up"
+else not_ok "the target was called after the REFER failed"; fi
+ended +15557770501
+is "$(legs +15557770501)" "sip:callee_bye:0 forward:refer_failed:486 forward:callee_bye:0" \
+    "the REFER's leg keeps its 486, the bridge's leg follows"
 
 check "daemon still running" daemon_alive
 stop_daemon
