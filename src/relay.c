@@ -291,6 +291,8 @@ relay_fini(void)
 
 	if (!relay_running)
 		return;
+	log_info("relay: %llu frames carried since start",
+	    (unsigned long long)atomic_load(&relay_nframes));
 	atomic_store(&relay_quit, true);
 	{
 		uint64_t one = 1;
