@@ -152,6 +152,19 @@ like "$(grep -a -c 'BYE sip:' "$T/target.log")" "^[1-9]" "the target received BY
 like "$(ctl call "$CALL1")" \
     "forward" "scaidial-ctl call ID shows the forward leg"
 
+# 1b. A digit crosses: the caller's RFC 4733 '5' reaches the target as an RFC 4733 event.
+target_phone 8 &
+TPID=$!
+sleep 1
+sed -e "s/@HOLD@/2500/" "$SIPP_DIR/uac_fwd_dtmf.xml" >"$T/dtmf.xml"
+if sipp 127.0.0.1:"$SIP_PORT" -i $CARRIER -p "$(free_port)" -mp "$(free_port)" -sf "$T/dtmf.xml" \
+    -s +15551230001 -set from +15557770150 -m 1 -timeout 20 -timeout_error >"$T/dtmf.out" 2>&1; then
+	ok "a bridged call from sipp: answered, digit sent, BYE"
+else not_ok "the digit call completes"; diag "$(tail -n 8 "$T/dtmf.out")"; fi
+wait "$TPID"
+like "$(grep -a "received event: '" "$T/target.log" | head -n 1)" "received event: '5'" \
+    "the target receives the caller's digit 5 as RFC 4733"
+
 # 2. A carrier as target: 407 answered with the trunk's credentials, 180, 200, its 600 Hz
 #    tone reaches the caller, and its BYE ends the caller's call.
 target_sipp uas_fwd_auth -e "s/@USER@/acme-out/; s|@TONE@|$T/tone-600-ulaw.wav|" \
