@@ -222,6 +222,20 @@ ended +15557770303
 is "$(legs +15557770303)" "sip:forward_failed:480 forward:timeout:408" \
     "no answer: recorded as timeout (408)"
 
+# 3b. Early media is bridged early: a target that sends 183 with SDP and a 600 Hz tone and
+#     then refuses (486) within the rule's 3 s was heard by the caller, who then gets the 486.
+target_sipp uas_fwd_early -e "s|@TONE@|$T/tone-600-ulaw.wav|; s/@WAIT@/2600/" &
+TPID=$!
+sleep 0.5
+caller early +15551230002 8
+if wait "$TPID"; then ok "the early-media target ran: 183 with SDP, tone, 486"
+else not_ok "the early-media target ran"; diag "$(tail -n 8 "$T/uas_fwd_early.out")"; fi
+hz "$(heard early)" 600 "the caller heard the target's early media before any answer"
+like "$(grep -a 'SIP/2.0 486' "$T/early.log" | head -n 1)" "486" "then the caller got the 486"
+EARLY=$(db "select id from calls where did = '+15551230002' order by started_ms desc limit 1")
+ended "$EARLY"
+is "$(legs_of "$EARLY")" "sip:forward_failed:486 forward:busy:486" "recorded as busy after early media"
+
 # Nothing listening at the target: the ICMP error ends the leg at once.
 if caller_sipp +15551230002 +15557770304 480; then ok "no target at all: the caller gets 480"
 else not_ok "no target at all: the caller gets 480"; diag "$(tail -n 6 "$T/uac-480.out")"; fi
