@@ -84,9 +84,11 @@ print("calls by end (call cause/status, forward leg cause/status): " +
 print("calls that never reached scaidial (sipp's retransmissions gave up): %d" %
       (calls - db.execute("select count(*) from calls").fetchone()[0]))
 log = open(work + "/daemon.log").read()
-m = re.search(r"relay: (\d+) frames carried", log)
-frames = int(m.group(1)) if m else 0
+m = re.search(r"relay: (\d+) frames carried since start, (\d+) dropped by full rings, (\d+) ticks", log)
+frames, dropped, underrun = map(int, m.groups()) if m else (0, 0, 0)
 want = calls * 2 * 50 * hold
 print("frames relayed: %d of %d expected (%d calls x 2 ways x 50/s x %d s): %.1f %%" %
       (frames, want, calls, hold, 100.0 * frames / want))
+print("frames dropped because the relay fell behind (ring full): %d; worker ticks with nothing "
+      "relayed to send: %d" % (dropped, underrun))
 PY
