@@ -48,6 +48,8 @@ static const struct ctl_cmd {
 	{ "dids", "", 0, 0, ctl_cmd_dids, "the numbers and where they go" },
 	{ "extensions", "", 0, 0, ctl_cmd_extensions, "the extensions and their targets" },
 	{ "dialplans", "", 0, 0, ctl_cmd_dialplans, "the dialplans and their rules" },
+	{ "registrations", "", 0, 0, ctl_cmd_registrations,
+	    "desk phones registered now: contact, source, user agent, expires in" },
 	{ "calls", "", 0, 0, ctl_cmd_calls, "calls in progress" },
 	{ "call", "ID", 1, 1, ctl_cmd_call, "one call with its legs" },
 	{ "hangup", "ID", 1, 1, ctl_cmd_hangup, "end a call in progress" },

@@ -21,6 +21,7 @@
 #include "sip_nua.h"
 #include "sip_ping.h"
 #include "sip_reg.h"
+#include "sip_registrar.h"
 #include "xmalloc.h"
 
 #include <sofia-sip/su_log.h>
@@ -297,6 +298,7 @@ sip_init(const struct config *cfg, char *err, size_t errlen)
 	sip_stale = false;
 	sip_stop_timer = loop_timer_new((loop_timer_cb *)sip_finish_stop, NULL);
 	sip_in_init(sip_nua);
+	sip_registrar_init(sip_nua);
 	sip_reg_init(sip_nua, cfg);
 	sip_ping_init(sip_nua, cfg);
 	reload_add_hook(sip_reload_hook, NULL);
@@ -354,6 +356,7 @@ sip_fini(void)
 	if (sip_nua == NULL)
 		return;
 	sip_in_fini();
+	sip_registrar_fini();
 	sip_reg_fini();
 	sip_ping_fini();
 	/* nua refuses to be destroyed before its shutdown completed; at exit the memory

@@ -19,6 +19,7 @@
 #include "reload.h"
 #include "sip_guard.h"
 #include "sip_in.h"
+#include "sip_registrar.h"
 #include "sip_route.h"
 #include "media.h"
 #include "voicemail.h"
@@ -454,9 +455,17 @@ in_register(nua_handle_t *nh, const sip_t *sip)
 		sip_guard_refuse(in_nua, nh, "REGISTER", &src, "throttled");
 		return;
 	}
-	snprintf(why, sizeof(why), "no registering user \"%.40s\"",
-	    sip->sip_to && sip->sip_to->a_url->url_user ? sip->sip_to->a_url->url_user : "");
-	sip_guard_refuse(in_nua, nh, "REGISTER", &src, why);
+	/* Without a desk phone in the configuration there is no one to register: every
+	 * REGISTER gets the stranger's answer. Otherwise every user, known or not, is
+	 * challenged alike (sip_registrar). */
+	if (!sip_registrar_enabled(reload_current())) {
+		snprintf(why, sizeof(why), "no registering user \"%.40s\"",
+		    sip->sip_to && sip->sip_to->a_url->url_user ? sip->sip_to->a_url->url_user :
+		    "");
+		sip_guard_refuse(in_nua, nh, "REGISTER", &src, why);
+		return;
+	}
+	sip_registrar_request(nh, sip, &src);
 }
 
 /* A re-INVITE (hold, resume, a session refresh): the media session follows the new offer;
