@@ -63,7 +63,8 @@ module_app menu.so
 EOF2
 	echo "<sip:desk3001@127.0.0.1:$SIP_PORT;transport=udp>;auth_pass=$3;answermode=auto" >"$d/accounts"
 	: >"$d/contacts"
-	timeout $(($2 + 10)) baresip -f "$d" -s -t "$2" </dev/null >"$T/$1.log" 2>&1 &
+	# -t bounds its life; no timeout(1) wrapper, so that PHONE_PID is baresip itself.
+	baresip -f "$d" -s -t "$2" </dev/null >"$T/$1.log" 2>&1 &
 	PHONE_PID=$!
 }
 regs() { ctl --json registrations; }
@@ -91,4 +92,101 @@ like "$(ctl registrations)" "^EXTENSION +TENANT +CONTACT +SOURCE +USER_AGENT +EX
 like "$(ctl registrations | sed -n 2p)" "^3001 +acme +sip:desk3001[^@]*@$PHONE.* $PHONE:[0-9]+/udp +baresip" "and the binding's row"
 like "$(grep 'registrar: extension 3001' "$T/daemon.log" | head -n1)" \
     "registrar: extension 3001 \(tenant acme\): registered <sip:desk3001[^@]*@$PHONE" "one log line for the new binding"
+
+# 2. Strangers: a wrong password and an unknown user get the same answers, byte for byte
+# (the transaction's own headers and the nonce aside), and the failure is sip_guard's 403.
+c1=$(rprobe --from $STRANGER --no-auth desk3001 x)
+c2=$(rprobe --from $STRANGER --no-auth nosuchuser x)
+like "$c1" "^SIP/2.0 401 Unauthorized" "a REGISTER without credentials is challenged (401)"
+like "$c1" 'WWW-Authenticate: Digest realm="127.0.0.1", nonce="N", algorithm=MD5, qop="auth"' \
+    "with an MD5 digest challenge"
+is "$c2" "$c1" "an unknown user gets the very same challenge"
+f1=$(rprobe --from $STRANGER desk3001 wrong)
+f2=$(rprobe --from $STRANGER nosuchuser wrong)
+f3=$(rprobe --from $STRANGER desk4001 s3cret)
+like "$f1" "^SIP/2.0 403 Forbidden" "a wrong password is refused with 403"
+is "$f2" "$f1" "an unknown user's answer is byte-identical to a wrong password's"
+is "$f3" "$f1" "so is another tenant's user with this user's password"
+is "$(probe ask --to "$to" --from $STRANGER INVITE +15550000000)" "$f1" \
+    "and both are the one refusal strangers get (an unknown number's)"
+is "$(printf '%s\n' "$f1" | wc -l | tr -d ' ')" 1 "the refusal names nothing (no User-Agent, no Server)"
+like "$(grep 'sip: refused REGISTER' "$T/daemon.log" | head -n 2 | tr '\n' ' ')" \
+    "refused REGISTER from $STRANGER: wrong password for user \"desk3001\".*refused REGISTER from $STRANGER: unknown user \"nosuchuser\"" \
+    "each failure is one 'sip: refused' line for the operator"
+if command -v fail2ban-regex >/dev/null 2>&1; then
+	n=$(grep -c "sip: refused REGISTER" "$T/daemon.log")
+	like "$(fail2ban-regex "$T/daemon.log" "$TOP_SRCDIR/contrib/fail2ban/filter.d/scaidial.conf" 2>&1)" \
+	    "Failregex: [0-9]*[1-9] total" "the fail2ban filter matches them ($n REGISTER lines)"
+else
+	not_ok "fail2ban-regex is installed (contrib/dev/deps.sh test installs fail2ban)"
+fi
+is "$(reg_field extension | wc -w | tr -d ' ')" 1 "no binding was made by any of them"
+# A guesser is throttled after SIP_GUARD_MAX_REFUSED failures.
+for i in $(seq 22); do rprobe --from 127.0.0.5 desk3001 "guess$i" >/dev/null; done
+like "$(rprobe --from 127.0.0.5 desk3001 s3cret)" "^SIP/2.0 403 Forbidden" \
+    "a password guesser is throttled: even the right password is refused now"
+like "$(grep 'throttling 127.0.0.5' "$T/daemon.log")" "sip: throttling 127.0.0.5" "with one log line saying so"
+like "$(rprobe --from $STRANGER desk3001 s3cret)" "^SIP/2.0 200 OK" "the right password from another address is accepted"
+
+# 3. Lifetimes: too short is 423, Expires: 0 removes.
+like "$(rprobe --from $STRANGER --expires 2 desk3001 s3cret)" "^SIP/2.0 423 Interval Too Brief" \
+    "Expires below registrar_min_expires draws 423"
+like "$(rprobe --from $STRANGER --expires 2 desk3001 s3cret)" "Min-Expires: 4" "naming Min-Expires"
+like "$(rprobe --from $STRANGER --expires 0 desk3001 s3cret)" "^SIP/2.0 200 OK" "Expires: 0 is accepted"
+is "$(reg_field source | tr ' ' '\n' | grep -c "^$STRANGER:")" 0 "and removes that binding"
+
+# 4. baresip quitting unregisters (Expires: 0); a phone that dies expires.
+wait "$PHONE_PID" 2>/dev/null
+like "$(grep -a 'Expires: 0\|expires=0' "$T/ok.log" | head -n 1)" "xpires(: |=)0" "baresip quitting sends REGISTER with expires 0"
+if wait_until 3 sh -c "! '$SCAIDIAL_CTL' -s '$T/ctl.sock' --json registrations | grep -q desk3001"; then
+	ok "and its binding is gone from registrations"
+else
+	not_ok "and its binding is gone from registrations"; diag "$(ctl registrations)"
+fi
+like "$(grep 'registrar: extension 3001' "$T/daemon.log" | grep "unregistered <sip:desk3001[^@]*@$PHONE")" \
+    "unregistered <sip:desk3001[^@]*@$PHONE" "one log line for its removal"
+phone dies 60 "s3cret;regint=5"
+wait_until 8 sh -c "'$SCAIDIAL_CTL' -s '$T/ctl.sock' --json registrations | grep -q desk3001"
+is "$(reg_field expires_in)" 5 "a phone asking for 5 s gets 5 s"
+kill -KILL "$PHONE_PID"; wait "$PHONE_PID" 2>/dev/null
+if wait_until 8 sh -c "'$SCAIDIAL_CTL' -s '$T/ctl.sock' registrations | grep -q desk3001"; then
+	t0=$(date +%s)
+	wait_until 9 sh -c "! '$SCAIDIAL_CTL' -s '$T/ctl.sock' registrations | grep -q desk3001"
+	rc=$?
+else
+	rc=1
+fi
+if [ "$rc" -eq 0 ]; then ok "a phone killed without unregistering expires ($(($(date +%s) - t0)) s after the check)"; else
+	not_ok "a phone killed without unregistering expires"; diag "$(ctl registrations)"; fi
+like "$(grep 'registrar: extension 3001' "$T/daemon.log" | grep expired)" "expired <sip:desk3001" "with one log line"
+
+# 5. A reload keeps the bindings of unchanged extensions and drops the others.
+rprobe --from $STRANGER --expires 300 desk3001 s3cret >/dev/null
+rprobe --from $STRANGER --expires 300 desk4001 other >/dev/null
+is "$(reg_field extension | tr ' ' '\n' | sort | tr '\n' ' ')" "3001 4001 " "two desk phones registered"
+conf "changed"
+out=$(ctl reload)
+like "$out" "loaded" "a reload changing 3001's password is loaded"
+is "$(reg_field extension tenant)" "4001 beta" "4001 (unchanged) keeps its binding, 3001's is dropped"
+like "$(grep 'registrar: extension 3001' "$T/daemon.log" | grep dropped)" "dropped .*: its credentials changed" \
+    "the drop is logged with its reason"
+like "$(rprobe --from $STRANGER desk3001 s3cret)" "^SIP/2.0 403" "the old password is refused now"
+like "$(rprobe --from $STRANGER desk3001 changed)" "^SIP/2.0 200 OK" "and the new one accepted"
+
+# 6. The event log in the store.
+sleep 0.5
+rows=$(sqlite3 "$T/state/scaidial.db" "select state || ':' || tenant || ':' || coalesce(user_agent,'') from registrations where extension = '3001' order by id" | tr '\n' ' ')
+like "$rows" "^registered:acme:baresip v1.0.0 .*unregistered:acme.*registered:acme.*expired:acme.*dropped:acme" \
+    "registrations rows: registered, unregistered, expired, dropped, with tenant and user agent"
+like "$(sqlite3 "$T/state/scaidial.db" "select trunk || '|' || source || '|' || contact from registrations where extension = '3001' order by id limit 1")" \
+    "^\|$PHONE:[0-9]+/udp\|sip:desk3001" "each with where the REGISTER came from and the contact"
+
+# 7. Usernames are unique across tenants: a reload that repeats one is refused with FILE:LINE.
+sed -i 's/username = "desk4001"/username = "desk3001"/' "$T/etc/scaidial.conf"
+out=$(ctl reload 2>&1)
+like "$out" "scaidial.conf:[0-9]+: extension \"4001\": username \"desk3001\" is already the username of extension \"3001\"" \
+    "a username used twice is refused at reload, with FILE:LINE"
+
+stop_daemon
+is "$STOP_RC" 0 "the daemon stops cleanly"
 done_testing
