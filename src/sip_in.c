@@ -19,7 +19,9 @@
 #include "reload.h"
 #include "sip_guard.h"
 #include "sip_in.h"
+#include "sip_out.h"
 #include "sip_registrar.h"
+#include "relay.h"
 #include "sip_route.h"
 #include "media.h"
 #include "voicemail.h"
@@ -43,6 +45,10 @@ struct sip_leg {
 	char		*refer_to;	/* forward by REFER: the target, sent once answered */
 	int		 refer_sent;
 	char		 fwd_leg[CALL_ID_LEN + 1];	/* the forward leg's record */
+	struct sip_out	*desk;		/* ring_extension of a desk phone: its INVITE */
+	struct relay	*relay;		/* its media, once answered, to and from ms */
+	char		 desk_leg[CALL_ID_LEN + 1];	/* the desk phone leg's record */
+	char		 desk_hop[128];	/* where its INVITE goes: lives as long as desk */
 };
 
 static nua_t *in_nua;
@@ -80,6 +86,11 @@ in_leg_free(struct sip_leg *leg)
 	if (leg->vm != NULL)
 		voicemail_caller_gone(leg->vm);
 	ring_stop(leg->ring);
+	relay_stop(leg->relay);
+	if (leg->desk != NULL) {
+		store_leg_ended(leg->desk_leg, 0, "caller_gone", 0);	/* unless ended */
+		sip_out_free(leg->desk);
+	}
 	if (leg->ms != NULL)
 		media_session_free(leg->ms);
 	free(leg->refer_to);
@@ -106,7 +117,7 @@ in_insert(struct call *c, const char *sip_call_id)
 	const struct dialplan_step *st = c->decision.n_steps ? &c->decision.steps[0] : NULL;
 	char room[160] = "";
 
-	if (st != NULL && st->action == ACTION_RING_EXTENSION)
+	if (st != NULL && st->action == ACTION_RING_EXTENSION && st->extension->type != EXT_SIP)
 		ring_room_name(c, room, sizeof(room));
 
 	store_call_insert(&(struct store_call){ .id = c->id, .tenant = c->tenant->id,
@@ -180,20 +191,6 @@ in_ring_done(void *arg, const char *why)
 	in_run_step(leg);
 }
 
-/* ring_extension: 180 Ringing while the extension's user or bot is called to the room.
- * The LiveKit leg that would answer the call from the room is not in this build, so the
- * ring ends by its timeout (or the caller's CANCEL) and the chain goes on. */
-static void
-in_ring(struct sip_leg *leg, const struct dialplan_step *st)
-{
-	struct call *c = leg->call;
-
-	nua_respond(leg->nh, SIP_180_RINGING, TAG_END());
-	c->state = CALL_RINGING;
-	store_call_set_state(c->id, "ringing");
-	leg->ring = ring_start(c, st, in_ring_done, leg);
-}
-
 static void
 in_media_event(struct media_session *ms, const struct media_event *ev, void *arg)
 {
@@ -203,6 +200,124 @@ in_media_event(struct media_session *ms, const struct media_event *ev, void *arg
 	if (ev->type == MEDIA_EV_RTP_TIMEOUT && !leg->recorded)
 		in_end(leg, "rtp_timeout");
 }
+
+/* A desk phone rung by ring_extension answered: the caller is answered with our SDP and
+ * the two media sessions are relayed to each other. */
+static void
+in_desk_answered(void *arg)
+{
+	struct sip_leg *leg = arg;
+	struct call *c = leg->call;
+	char *answer = NULL;
+	int status = 500;
+
+	store_leg_answered(leg->desk_leg, 0);
+	leg->ms = media_session_new(c->cfg, c->trunk, leg->offer, leg->offer_len, &answer,
+	    &status, in_media_event, leg);
+	if (leg->ms == NULL || (leg->relay = relay_start(leg->ms,
+	    sip_out_media(leg->desk))) == NULL) {
+		log_warn("sip: call %s: the desk phone answered but the media cannot be relayed "
+		    "(%d)", c->id, status);
+		sip_out_hangup(leg->desk, "media_failed");
+		status = status >= 400 ? status : 500;
+		in_reject(leg, status, sip_status_phrase(status) ? sip_status_phrase(status) :
+		    "Server Internal Error", "media_failed");
+		free(answer);
+		return;
+	}
+	log_info("sip: call %s: desk phone answered: relaying media", c->id);
+	nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+	    SIPTAG_PAYLOAD_STR(answer), TAG_END());
+	free(answer);
+}
+
+static void
+in_desk_ended(void *arg, int status, const char *cause)
+{
+	struct sip_leg *leg = arg;
+
+	store_leg_ended(leg->desk_leg, 0, cause, status);
+	if (leg->recorded)
+		return;
+	if (sip_out_answered(leg->desk)) {
+		in_end(leg, strcmp(cause, "callee_bye") == 0 ? "callee_bye" : cause);
+		return;
+	}
+	/* Busy, declined, unreachable or no answer in time: the rule's on_no_answer. */
+	sip_out_free(leg->desk);
+	leg->desk = NULL;
+	in_ring_done(leg, cause);
+}
+
+static const struct sip_out_cb in_desk_cb = {
+	.answered = in_desk_answered,
+	.ended = in_desk_ended,
+};
+
+/* ring_extension of a desk phone: an INVITE to the contact it registered, sent to the
+ * address its REGISTER came from (a phone behind NAT is reachable only there). */
+static void
+in_ring_desk(struct sip_leg *leg, const struct dialplan_step *st)
+{
+	const struct extension *e = st->extension;
+	struct call *c = leg->call;
+	struct sip_registrar_target t;
+	struct trunk hop;
+
+	if (leg->offer == NULL) {
+		in_reject(leg, 488, "Not Acceptable Here", "no_offer");
+		return;
+	}
+	if (sip_registrar_contact(e, &t) == -1) {
+		log_info("sip: call %s: desk phone %s (tenant %s) is not registered", c->id,
+		    e->id, e->tenant->id);
+		in_ring_done(leg, "not_registered");
+		return;
+	}
+	/* No trunk of its own: the leg's codecs and settings are the caller's trunk's (so
+	 * the relay seldom resamples), its next hop the phone's source address. */
+	hop = *c->trunk;
+	hop.id = "";
+	hop.registrar = hop.address = hop.username = hop.password = "";
+	snprintf(leg->desk_hop, sizeof(leg->desk_hop), "%s", t.dest);
+	hop.proxy = leg->desk_hop;
+	hop.srtp = SRTP_OFF;
+	leg->desk = sip_out_start(&(struct sip_out_req){ .cfg = c->cfg, .trunk = &hop,
+	    .target_uri = t.uri, .from_number = c->caller, .call_id = c->id,
+	    .timeout_s = st->timeout }, &in_desk_cb, leg);
+	if (leg->desk == NULL) {
+		in_ring_done(leg, "desk_unreachable");
+		return;
+	}
+	call_uuid(leg->desk_leg);
+	store_leg_insert(&(struct store_leg){ .id = leg->desk_leg, .call_id = c->id,
+	    .kind = "sip", .identity = t.uri, .sip_call_id = sip_out_sip_call_id(leg->desk),
+	    .state = "ringing", .started_ms = loop_now_ms() });
+	log_info("sip: call %s: ringing desk phone %s (tenant %s) at %s via %s", c->id, e->id,
+	    e->tenant->id, t.uri, t.dest);
+	nua_respond(leg->nh, SIP_180_RINGING, TAG_END());
+	c->state = CALL_RINGING;
+	store_call_set_state(c->id, "ringing");
+}
+
+/* ring_extension: 180 Ringing while the extension's user or bot is called to the room.
+ * The LiveKit leg that would answer the call from the room is not in this build, so the
+ * ring ends by its timeout (or the caller's CANCEL) and the chain goes on. */
+static void
+in_ring(struct sip_leg *leg, const struct dialplan_step *st)
+{
+	struct call *c = leg->call;
+
+	if (st->extension->type == EXT_SIP) {
+		in_ring_desk(leg, st);
+		return;
+	}
+	nua_respond(leg->nh, SIP_180_RINGING, TAG_END());
+	c->state = CALL_RINGING;
+	store_call_set_state(c->id, "ringing");
+	leg->ring = ring_start(c, st, in_ring_done, leg);
+}
+
 
 /* The Refer-To of a forward target: a SIP URI as written, or the E.164 number at the
  * carrier the call came from (the trunk's address, else its registrar). */

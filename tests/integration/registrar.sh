@@ -4,7 +4,7 @@
 # `scaidial-ctl registrations`; a wrong password and an unknown user get the same answers
 # on the wire; Expires: 0 and expiry remove bindings; a reload keeps or drops them.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
-tap_watchdog 150
+tap_watchdog 200
 
 if ! command -v baresip >/dev/null 2>&1 || ! command -v sox >/dev/null 2>&1; then
 	not_ok "baresip (baresip-core) and sox are installed (contrib/dev/deps.sh test)"
@@ -53,9 +53,10 @@ net_interface $PHONE
 sip_listen $PHONE:$(free_port)
 rtp_ports 36000-36999
 audio_source aufile,$T/tone-phone.wav
-audio_player aufile,$d/heard.wav
 audio_alert aufile,$d/alert.wav
+snd_path $d
 module g711.so
+module sndfile.so
 module aufile.so
 module_tmp uuid.so
 module_tmp account.so
@@ -160,7 +161,68 @@ if [ "$rc" -eq 0 ]; then ok "a phone killed without unregistering expires ($(($(
 	not_ok "a phone killed without unregistering expires"; diag "$(ctl registrations)"; fi
 like "$(grep 'registrar: extension 3001' "$T/daemon.log" | grep expired)" "expired <sip:desk3001" "with one log line"
 
-# 5. A reload keeps the bindings of unchanged extensions and drops the others.
+# 5. A carrier's call to the DID rings the desk phone. The carrier here is a second baresip
+# (on 127.0.0.1, the trunk's address) rather than sipp, because the test must hear what
+# each end receives: each plays its own tone and records what it hears.
+uac() {
+	sed "s/@STATUS@/$1/" "$TOP_SRCDIR/tests/integration/sipp/uac.xml" >"$T/uac$1.xml"
+	sipp 127.0.0.1:"$SIP_PORT" -i 127.0.0.1 -p "$(free_port)" -sf "$T/uac$1.xml" -s "$2" \
+	    -set from "$3" -m 1 -timeout 15 -timeout_error >"$T/uac.out" 2>&1
+}
+if uac 480 +15551230001 +15559990001; then ok "no desk phone registered: on_no_answer at once (480)"; else
+	not_ok "no desk phone registered: on_no_answer at once (480)"; diag "$(tail -n 5 "$T/uac.out")"; fi
+like "$(grep 'desk phone 3001' "$T/daemon.log")" "desk phone 3001 \(tenant acme\) is not registered" \
+    "and the log says why"
+sox -n -r 8000 -c 1 -b 16 "$T/tone-carrier.wav" synth 30 sine 1000
+phone ring 25 "s3cret;regint=60"
+wait_until 8 sh -c "'$SCAIDIAL_CTL' -s '$T/ctl.sock' --json registrations | grep -q desk3001"
+d=$T/bs-carrier
+mkdir -p "$d"
+cat >"$d/config" <<EOF2
+module_path /usr/lib/baresip/modules
+poll_method epoll
+net_interface 127.0.0.1
+sip_listen 127.0.0.1:$(free_port)
+rtp_ports 37000-37999
+audio_source aufile,$T/tone-carrier.wav
+audio_alert aufile,$d/alert.wav
+snd_path $d
+module g711.so
+module sndfile.so
+module aufile.so
+module_tmp uuid.so
+module_tmp account.so
+module_app menu.so
+EOF2
+echo "<sip:+15559990002@127.0.0.1>;regint=0;audio_codecs=PCMU" >"$d/accounts"
+: >"$d/contacts"
+baresip -f "$d" -s -t 9 -e "/dial sip:+15551230001@127.0.0.1:$SIP_PORT
+" </dev/null >"$T/carrier.log" 2>&1
+sleep 1
+freq() { python3 "$TOP_SRCDIR/tests/integration/wavfreq.py" "$1"; }
+like "$(grep -a 'SIP/2.0 180' "$T/carrier.log" | head -n 1)" "180 Ringing" "the carrier hears 180 Ringing"
+like "$(grep -a '^INVITE sip:desk3001' "$T/ring.log" | head -n 1)" "^INVITE sip:desk3001[^@]*@$PHONE" \
+    "the desk phone gets an INVITE to the contact it registered"
+like "$(grep -a 'SIP/2.0 200 OK' "$T/carrier.log" | head -n 1)" "200 OK" "the carrier's call is answered once the phone answers"
+# baresip 1.0.0's aufile has no player: its sndfile filter writes what each end decoded.
+set -- $(freq "$(ls "$T"/bs-ring/dump-*-dec.wav 2>/dev/null | head -n 1)" 2>/dev/null) 0 0
+if [ $(($1 - 1000)) -le 20 ] && [ $((1000 - $1)) -le 20 ] && [ "$2" -ge 3000 ]; then
+	ok "the desk phone hears the carrier's 1000 Hz ($1 Hz, $2 ms)"
+else
+	not_ok "the desk phone hears the carrier's 1000 Hz (got $1 Hz, $2 ms)"; diag "$(grep -a 'ring\|call' "$T/ring.log" | tail -n 8)"
+fi
+set -- $(freq "$(ls "$d"/dump-*-dec.wav 2>/dev/null | head -n 1)" 2>/dev/null) 0 0
+if [ $(($1 - 700)) -le 20 ] && [ $((700 - $1)) -le 20 ] && [ "$2" -ge 3000 ]; then
+	ok "the carrier hears the desk phone's 700 Hz ($1 Hz, $2 ms)"
+else
+	not_ok "the carrier hears the desk phone's 700 Hz (got $1 Hz, $2 ms)"
+fi
+wait_until 3 sh -c "[ -n \"\$(sqlite3 '$T/state/scaidial.db' \"select cause from calls where caller = '+15559990002'\")\" ]"
+is "$(sqlite3 "$T/state/scaidial.db" "select c.cause || ' ' || group_concat(l.kind || ':' || (l.answered_ms > 0), ' ') from calls c join call_legs l on l.call_id = c.id where c.caller = '+15559990002' order by l.started_ms")" \
+    "caller_bye sip:1 sip:1" "the call is recorded: caller's BYE ended it, both legs answered"
+kill "$PHONE_PID" 2>/dev/null; wait "$PHONE_PID" 2>/dev/null
+
+# 6. A reload keeps the bindings of unchanged extensions and drops the others.
 rprobe --from $STRANGER --expires 300 desk3001 s3cret >/dev/null
 rprobe --from $STRANGER --expires 300 desk4001 other >/dev/null
 is "$(reg_field extension | tr ' ' '\n' | sort | tr '\n' ' ')" "3001 4001 " "two desk phones registered"
@@ -173,7 +235,7 @@ like "$(grep 'registrar: extension 3001' "$T/daemon.log" | grep dropped)" "dropp
 like "$(rprobe --from $STRANGER desk3001 s3cret)" "^SIP/2.0 403" "the old password is refused now"
 like "$(rprobe --from $STRANGER desk3001 changed)" "^SIP/2.0 200 OK" "and the new one accepted"
 
-# 6. The event log in the store.
+# 7. The event log in the store.
 sleep 0.5
 rows=$(sqlite3 "$T/state/scaidial.db" "select state || ':' || tenant || ':' || coalesce(user_agent,'') from registrations where extension = '3001' order by id" | tr '\n' ' ')
 like "$rows" "^registered:acme:baresip v1.0.0 .*unregistered:acme.*registered:acme.*expired:acme.*dropped:acme" \
@@ -181,7 +243,7 @@ like "$rows" "^registered:acme:baresip v1.0.0 .*unregistered:acme.*registered:ac
 like "$(sqlite3 "$T/state/scaidial.db" "select trunk || '|' || source || '|' || contact from registrations where extension = '3001' order by id limit 1")" \
     "^\|$PHONE:[0-9]+/udp\|sip:desk3001" "each with where the REGISTER came from and the contact"
 
-# 7. Usernames are unique across tenants: a reload that repeats one is refused with FILE:LINE.
+# 8. Usernames are unique across tenants: a reload that repeats one is refused with FILE:LINE.
 sed -i 's/username = "desk4001"/username = "desk3001"/' "$T/etc/scaidial.conf"
 out=$(ctl reload 2>&1)
 like "$out" "scaidial.conf:[0-9]+: extension \"4001\": username \"desk3001\" is already the username of extension \"3001\"" \
