@@ -20,6 +20,7 @@
 #include "sip.h"
 #include "sip_guard.h"
 #include "sip_reg.h"
+#include "sip_registrar.h"
 #include "webhook.h"
 #include "media.h"
 #include "store.h"
@@ -215,6 +216,7 @@ ctl_cmd_status_json(struct json *j, const struct config *cfg, const struct reloa
 	else
 		json_int(j, active);
 	json_kv_int(j, "registrations_up", sip_reg_count_registered());
+	json_kv_uint(j, "desk_phone_bindings", sip_registrar_count());
 	json_object_end(j);
 	json_key(j, "sip");
 	json_object_begin(j);
@@ -281,6 +283,8 @@ ctl_cmd_status(const struct ctl_request *req, struct buf *out)
 	else
 		KV("active calls", "%d", active);
 	KV("registrations up", "%d", sip_reg_count_registered());
+	KV("desk phones", "%zu binding%s", sip_registrar_count(),
+	    sip_registrar_count() == 1 ? "" : "s");
 	KV("sip listening", "%s%s", sip_listen_url(), sip_listeners_stale() ?
 	    " (sip_listen changed: restart to apply)" : "");
 	return 0;
@@ -355,6 +359,9 @@ ctl_cmd_metrics_sip(struct buf *out, const struct config *cfg)
 		buf_printf(out, "scaidial_registrations{state=\"%s\"} %d\n",
 		    sip_reg_state_name(states[k]), n);
 	}
+	ctl_cmd_metric(out, "scaidial_desk_phone_bindings", "gauge",
+	    "Desk phones' registrations with us (sip extensions' contacts).");
+	buf_printf(out, "scaidial_desk_phone_bindings %zu\n", sip_registrar_count());
 	sip_guard_get_stats(&gs);
 	ctl_cmd_metric(out, "scaidial_sip_refused_total", "counter",
 	    "SIP requests refused with the one answer strangers get, and of those, from "

@@ -91,6 +91,8 @@ like "$(reg_field extension tenant source contact expires_in)" \
     "registrations: extension, tenant, source address, contact, expires in"
 like "$(ctl registrations)" "^EXTENSION +TENANT +CONTACT +SOURCE +USER_AGENT +EXPIRES" "human output has its columns"
 like "$(ctl registrations | sed -n 2p)" "^3001 +acme +sip:desk3001[^@]*@$PHONE.* $PHONE:[0-9]+/udp +baresip" "and the binding's row"
+like "$(ctl status | grep 'desk phones')" "desk phones +1 binding$" "status counts the binding"
+like "$(ctl metrics | grep '^scaidial_desk_phone_bindings')" "^scaidial_desk_phone_bindings 1$" "and so do the metrics"
 like "$(grep 'registrar: extension 3001' "$T/daemon.log" | head -n1)" \
     "registrar: extension 3001 \(tenant acme\): registered <sip:desk3001[^@]*@$PHONE" "one log line for the new binding"
 
