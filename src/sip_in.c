@@ -13,15 +13,15 @@
 #include "call_events.h"
 #include "config.h"
 #include "dialplan.h"
+#include "fwd_bridge.h"
 #include "log.h"
 #include "loop.h"
 #include "number.h"
 #include "reload.h"
 #include "sip_guard.h"
 #include "sip_in.h"
-#include "sip_out.h"
+#include "sip_desk.h"
 #include "sip_registrar.h"
-#include "relay.h"
 #include "sip_route.h"
 #include "media.h"
 #include "voicemail.h"
@@ -45,10 +45,9 @@ struct sip_leg {
 	char		*refer_to;	/* forward by REFER: the target, sent once answered */
 	int		 refer_sent;
 	char		 fwd_leg[CALL_ID_LEN + 1];	/* the forward leg's record */
-	struct sip_out	*desk;		/* ring_extension of a desk phone: its INVITE */
-	struct relay	*relay;		/* its media, once answered, to and from ms */
-	char		 desk_leg[CALL_ID_LEN + 1];	/* the desk phone leg's record */
-	char		 desk_hop[128];	/* where its INVITE goes: lives as long as desk */
+	struct sip_desk	*desk;		/* ring_extension of a desk phone: its side */
+	struct fwd_bridge *fwd;		/* forward by bridge: the target's side */
+	int		 early;		/* 183 with our SDP sent (the bridge's) */
 };
 
 static nua_t *in_nua;
@@ -71,6 +70,14 @@ in_record_end(struct sip_leg *leg, const char *cause, int status)
 		return;
 	leg->recorded = 1;
 	c->state = CALL_ENDING;
+	if (leg->fwd != NULL) {
+		fwd_bridge_free(leg->fwd, cause);
+		leg->fwd = NULL;
+	}
+	if (leg->desk != NULL) {
+		sip_desk_free(leg->desk, cause);
+		leg->desk = NULL;
+	}
 	store_leg_ended(c->leg_id, 0, cause, status);
 	store_call_ended(c->id, 0, cause, status);
 	call_events_ended(c, cause, status);
@@ -86,11 +93,8 @@ in_leg_free(struct sip_leg *leg)
 	if (leg->vm != NULL)
 		voicemail_caller_gone(leg->vm);
 	ring_stop(leg->ring);
-	relay_stop(leg->relay);
-	if (leg->desk != NULL) {
-		store_leg_ended(leg->desk_leg, 0, "caller_gone", 0);	/* unless ended */
-		sip_out_free(leg->desk);
-	}
+	sip_desk_free(leg->desk, "terminated");
+	fwd_bridge_free(leg->fwd, "terminated");
 	if (leg->ms != NULL)
 		media_session_free(leg->ms);
 	free(leg->refer_to);
@@ -169,6 +173,7 @@ in_voicemail(struct sip_leg *leg, const struct extension *ext)
 }
 
 static void in_run_step(struct sip_leg *);
+static void in_bridge(struct sip_leg *, const struct dialplan_step *, struct media_session *);
 
 /* The ring ended unanswered: the next step of the chain (voicemail, hangup, the next
  * rule), or 480 when there is none. */
@@ -199,106 +204,11 @@ in_media_event(struct media_session *ms, const struct media_event *ev, void *arg
 	(void)ms;
 	if (ev->type == MEDIA_EV_RTP_TIMEOUT && !leg->recorded)
 		in_end(leg, "rtp_timeout");
+	else if (ev->type == MEDIA_EV_DTMF && leg->fwd != NULL)
+		fwd_bridge_digit(leg->fwd, ev->digit);
 }
 
-/* A desk phone rung by ring_extension answered: the caller is answered with our SDP and
- * the two media sessions are relayed to each other. */
-static void
-in_desk_answered(void *arg)
-{
-	struct sip_leg *leg = arg;
-	struct call *c = leg->call;
-	char *answer = NULL;
-	int status = 500;
-
-	store_leg_answered(leg->desk_leg, 0);
-	leg->ms = media_session_new(c->cfg, c->trunk, leg->offer, leg->offer_len, &answer,
-	    &status, in_media_event, leg);
-	if (leg->ms == NULL || (leg->relay = relay_start(leg->ms,
-	    sip_out_media(leg->desk))) == NULL) {
-		log_warn("sip: call %s: the desk phone answered but the media cannot be relayed "
-		    "(%d)", c->id, status);
-		sip_out_hangup(leg->desk, "media_failed");
-		status = status >= 400 ? status : 500;
-		in_reject(leg, status, sip_status_phrase(status) ? sip_status_phrase(status) :
-		    "Server Internal Error", "media_failed");
-		free(answer);
-		return;
-	}
-	log_info("sip: call %s: desk phone answered: relaying media", c->id);
-	nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-	    SIPTAG_PAYLOAD_STR(answer), TAG_END());
-	free(answer);
-}
-
-static void
-in_desk_ended(void *arg, int status, const char *cause)
-{
-	struct sip_leg *leg = arg;
-
-	store_leg_ended(leg->desk_leg, 0, cause, status);
-	if (leg->recorded)
-		return;
-	if (sip_out_answered(leg->desk)) {
-		in_end(leg, strcmp(cause, "callee_bye") == 0 ? "callee_bye" : cause);
-		return;
-	}
-	/* Busy, declined, unreachable or no answer in time: the rule's on_no_answer. */
-	sip_out_free(leg->desk);
-	leg->desk = NULL;
-	in_ring_done(leg, cause);
-}
-
-static const struct sip_out_cb in_desk_cb = {
-	.answered = in_desk_answered,
-	.ended = in_desk_ended,
-};
-
-/* ring_extension of a desk phone: an INVITE to the contact it registered, sent to the
- * address its REGISTER came from (a phone behind NAT is reachable only there). */
-static void
-in_ring_desk(struct sip_leg *leg, const struct dialplan_step *st)
-{
-	const struct extension *e = st->extension;
-	struct call *c = leg->call;
-	struct sip_registrar_target t;
-	struct trunk hop;
-
-	if (leg->offer == NULL) {
-		in_reject(leg, 488, "Not Acceptable Here", "no_offer");
-		return;
-	}
-	if (sip_registrar_contact(e, &t) == -1) {
-		log_info("sip: call %s: desk phone %s (tenant %s) is not registered", c->id,
-		    e->id, e->tenant->id);
-		in_ring_done(leg, "not_registered");
-		return;
-	}
-	/* No trunk of its own: the leg's codecs and settings are the caller's trunk's (so
-	 * the relay seldom resamples), its next hop the phone's source address. */
-	hop = *c->trunk;
-	hop.id = "";
-	hop.registrar = hop.address = hop.username = hop.password = "";
-	snprintf(leg->desk_hop, sizeof(leg->desk_hop), "%s", t.dest);
-	hop.proxy = leg->desk_hop;
-	hop.srtp = SRTP_OFF;
-	leg->desk = sip_out_start(&(struct sip_out_req){ .cfg = c->cfg, .trunk = &hop,
-	    .target_uri = t.uri, .from_number = c->caller, .call_id = c->id,
-	    .timeout_s = st->timeout }, &in_desk_cb, leg);
-	if (leg->desk == NULL) {
-		in_ring_done(leg, "desk_unreachable");
-		return;
-	}
-	call_uuid(leg->desk_leg);
-	store_leg_insert(&(struct store_leg){ .id = leg->desk_leg, .call_id = c->id,
-	    .kind = "sip", .identity = t.uri, .sip_call_id = sip_out_sip_call_id(leg->desk),
-	    .state = "ringing", .started_ms = loop_now_ms() });
-	log_info("sip: call %s: ringing desk phone %s (tenant %s) at %s via %s", c->id, e->id,
-	    e->tenant->id, t.uri, t.dest);
-	nua_respond(leg->nh, SIP_180_RINGING, TAG_END());
-	c->state = CALL_RINGING;
-	store_call_set_state(c->id, "ringing");
-}
+static void in_ring_desk(struct sip_leg *, const struct dialplan_step *);
 
 /* ring_extension: 180 Ringing while the extension's user or bot is called to the room.
  * The LiveKit leg that would answer the call from the room is not in this build, so the
@@ -387,8 +297,11 @@ in_refer_send(struct sip_leg *leg)
 static void
 in_refer_outcome(struct sip_leg *leg, int status, const char *how)
 {
-	if (status < 200)
+	const struct dialplan_step *st = &leg->call->decision.steps[leg->call->step];
+
+	if (status < 200 || leg->refer_sent != 1)
 		return;
+	leg->refer_sent = 2;	/* decided: later NOTIFYs change nothing */
 	if (status < 300) {
 		log_info("sip: call %s: transferred to %s (%s %d)", leg->call->id, leg->refer_to,
 		    how, status);
@@ -399,6 +312,11 @@ in_refer_outcome(struct sip_leg *leg, int status, const char *how)
 		log_warn("sip: call %s: transfer to %s failed (%s %d)", leg->call->id,
 		    leg->refer_to, how, status);
 		store_leg_ended(leg->fwd_leg, 0, "refer_failed", status);
+		if (st->rule->fallback_bridge && leg->ms != NULL && !leg->recorded) {
+			log_info("sip: call %s: falling back to forward by bridge", leg->call->id);
+			in_bridge(leg, st, leg->ms);
+			return;
+		}
 		in_end(leg, "refer_failed");
 	}
 }
@@ -408,13 +326,212 @@ in_notify(struct sip_leg *leg, const sip_t *sip)
 {
 	int status = 0;
 
-	if (!leg->refer_sent || leg->recorded || sip == NULL || sip->sip_payload == NULL)
+	if (leg->refer_sent != 1 || leg->recorded || sip == NULL || sip->sip_payload == NULL)
 		return;
 	/* message/sipfrag: "SIP/2.0 200 OK" */
 	if (sip->sip_payload->pl_len > 12 && strncmp(sip->sip_payload->pl_data, "SIP/2.0 ", 8) == 0)
 		status = atoi(sip->sip_payload->pl_data + 8);
 	if (status >= 200)
 		in_refer_outcome(leg, status, "NOTIFY");
+}
+
+/* forward by bridge: what the bridge asks to be said to the caller. */
+static void
+in_fwd_ringing(void *arg)
+{
+	struct sip_leg *leg = arg;
+
+	if (leg->answered || leg->early || leg->recorded)
+		return;
+	nua_respond(leg->nh, SIP_180_RINGING, TAG_END());
+	if (leg->call->state != CALL_RINGING) {
+		leg->call->state = CALL_RINGING;
+		store_call_set_state(leg->call->id, "ringing");
+	}
+}
+
+static void
+in_fwd_early(void *arg, const char *sdp)
+{
+	struct sip_leg *leg = arg;
+
+	if (leg->answered || leg->recorded)
+		return;
+	leg->early = 1;
+	nua_respond(leg->nh, SIP_183_SESSION_PROGRESS, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+	    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+	if (leg->call->state != CALL_RINGING) {
+		leg->call->state = CALL_RINGING;
+		store_call_set_state(leg->call->id, "ringing");
+	}
+}
+
+static void
+in_fwd_answer(void *arg, const char *sdp)
+{
+	struct sip_leg *leg = arg;
+
+	if (leg->answered || leg->recorded)
+		return;
+	log_info("sip: call %s: forward: the target answered: answering the caller",
+	    leg->call->id);
+	nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+	    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+}
+
+/* The target's failure as the caller's answer: what tells the caller something (busy,
+ * declined, no such number) passes; the rest is 480. */
+static int
+in_fwd_status(int status)
+{
+	switch (status) {
+	case 404: case 480: case 486: case 600: case 603: case 604:
+		return status;
+	}
+	return 480;
+}
+
+static void
+in_fwd_failed(void *arg, int status, const char *cause)
+{
+	struct sip_leg *leg = arg;
+	struct call *c = leg->call;
+	int st = in_fwd_status(status);
+
+	fwd_bridge_free(leg->fwd, cause);
+	leg->fwd = NULL;
+	if (leg->recorded)
+		return;
+	log_info("sip: call %s: forward failed: %s (%d)", c->id, cause, status);
+	if (leg->answered) {
+		in_end(leg, "forward_failed");
+	} else if (c->step + 1 < c->decision.n_steps) {
+		c->step++;
+		in_run_step(leg);
+	} else {
+		in_reject(leg, st, sip_status_phrase(st) ? sip_status_phrase(st) :
+		    "Temporarily Unavailable", "forward_failed");
+	}
+}
+
+static void
+in_fwd_ended(void *arg, const char *cause)
+{
+	struct sip_leg *leg = arg;
+
+	fwd_bridge_free(leg->fwd, cause);
+	leg->fwd = NULL;
+	in_end(leg, cause);
+}
+
+static void
+in_fwd_info_digit(void *arg, char digit)
+{
+	struct sip_leg *leg = arg;
+	char body[48];
+
+	snprintf(body, sizeof(body), "Signal=%c\r\nDuration=100\r\n", digit);
+	nua_info(leg->nh, SIPTAG_CONTENT_TYPE_STR("application/dtmf-relay"),
+	    SIPTAG_PAYLOAD_STR(body), TAG_END());
+}
+
+static const struct fwd_bridge_ops in_fwd_ops = {
+	.ringing = in_fwd_ringing,
+	.early = in_fwd_early,
+	.answer = in_fwd_answer,
+	.failed = in_fwd_failed,
+	.ended = in_fwd_ended,
+	.info_digit = in_fwd_info_digit,
+};
+
+/* A desk phone rung by ring_extension: what its side asks, as forward by bridge does,
+ * except that a phone that does not answer sends the call to on_no_answer. */
+static void
+in_desk_failed(void *arg, int status, const char *cause)
+{
+	struct sip_leg *leg = arg;
+
+	(void)status;
+	sip_desk_free(leg->desk, cause);
+	leg->desk = NULL;
+	if (!leg->recorded)
+		in_ring_done(leg, cause);
+}
+
+static void
+in_desk_ended(void *arg, const char *cause)
+{
+	struct sip_leg *leg = arg;
+
+	sip_desk_free(leg->desk, cause);
+	leg->desk = NULL;
+	in_end(leg, cause);
+}
+
+static const struct fwd_bridge_ops in_desk_ops = {
+	.ringing = in_fwd_ringing,
+	.early = in_fwd_early,
+	.answer = in_fwd_answer,
+	.failed = in_desk_failed,
+	.ended = in_desk_ended,
+	.info_digit = in_fwd_info_digit,
+};
+
+static void
+in_ring_desk(struct sip_leg *leg, const struct dialplan_step *st)
+{
+	struct call *c = leg->call;
+	const char *why = "not_registered";
+
+	if (leg->offer == NULL) {
+		in_reject(leg, 488, "Not Acceptable Here", "no_offer");
+		return;
+	}
+	leg->desk = sip_desk_ring(c, st->extension, st->timeout, leg->offer, leg->offer_len,
+	    in_media_event, leg, &in_desk_ops, leg, &why);
+	if (leg->desk == NULL) {
+		in_ring_done(leg, why);
+		return;
+	}
+	in_fwd_ringing(leg);
+}
+
+/* forward by bridge: the target is called through the DID's trunk; the caller is
+ * answered when it answers (or hears its early media). answered_ms: the session of a
+ * call already answered for a REFER that failed. */
+static void
+in_bridge(struct sip_leg *leg, const struct dialplan_step *st,
+    struct media_session *answered_ms)
+{
+	struct call *c = leg->call;
+	enum fwd_bridge_refusal why = FWD_BRIDGE_FAILED;
+	const char *cause;
+
+	if (answered_ms == NULL && leg->offer == NULL) {
+		log_warn("sip: call %s: INVITE without SDP (delayed offer) cannot be bridged: "
+		    "answering 488", c->id);
+		in_reject(leg, 488, "Not Acceptable Here", "no_offer");
+		return;
+	}
+	leg->fwd = fwd_bridge_start(c, st->target, st->rule->timeout, leg->offer,
+	    leg->offer_len, answered_ms, in_media_event, leg, &in_fwd_ops, leg, &why);
+	if (leg->fwd != NULL) {
+		if (answered_ms != NULL)
+			leg->ms = NULL;		/* the bridge's now */
+		return;
+	}
+	cause = why == FWD_BRIDGE_DENIED ? "forward_denied" : "forward_failed";
+	if (leg->answered) {
+		in_end(leg, cause);
+	} else if (c->step + 1 < c->decision.n_steps) {
+		log_info("sip: call %s: %s: on to the next step", c->id, cause);
+		c->step++;
+		in_run_step(leg);
+	} else if (why == FWD_BRIDGE_DENIED) {
+		in_reject(leg, 403, "Forbidden", cause);
+	} else {
+		in_reject(leg, 480, "Temporarily Unavailable", cause);
+	}
 }
 
 /* Carries out the call's current dialplan step. */
@@ -445,9 +562,7 @@ in_run_step(struct sip_leg *leg)
 			in_refer(leg, st);
 			return;
 		}
-		log_warn("sip: call %s: forward by bridge is not available in this build: "
-		    "answering 501", c->id);
-		in_reject(leg, 501, "Not Implemented", "action_unavailable");
+		in_bridge(leg, st, NULL);
 		return;
 	}
 }
@@ -588,7 +703,9 @@ in_register(nua_handle_t *nh, const sip_t *sip)
 static void
 in_reinvite(struct sip_leg *leg, const sip_t *sip)
 {
-	struct media_session *ms = leg->vm ? voicemail_media(leg->vm) : NULL;
+	struct media_session *ms = leg->vm ? voicemail_media(leg->vm) :
+	    leg->fwd ? fwd_bridge_media(leg->fwd) : leg->desk ? sip_desk_media(leg->desk) :
+	    leg->ms;
 	char *answer = NULL;
 	int rc;
 
@@ -653,6 +770,8 @@ in_info(struct sip_leg *leg, const sip_t *sip)
 	log_info("sip: call %s: INFO digit %c", leg->call->id, digit);
 	if (leg->vm != NULL)
 		voicemail_digit(leg->vm, digit);
+	if (leg->fwd != NULL)
+		fwd_bridge_digit(leg->fwd, digit);
 }
 
 static void
