@@ -191,7 +191,7 @@ sip_desk_free(struct sip_desk *d, const char *cause)
 const struct trunk *
 sip_desk_trunk(const struct config *cfg, const struct tenant *tn)
 {
-	const struct trunk *best = NULL, *peer = NULL;
+	const struct trunk *best = NULL, *peer = NULL, *any = NULL;
 	int64_t since = 0;
 
 	for (size_t i = 0; i < cfg->n_trunks; i++) {
@@ -210,9 +210,13 @@ sip_desk_trunk(const struct config *cfg, const struct tenant *tn)
 		} else if (peer == NULL && (sip_ping_info(t->id, &pi) == -1 || pi.up ||
 		    pi.status == 0)) {
 			peer = t;
+		} else if (any == NULL) {
+			any = t;
 		}
 	}
-	return best != NULL ? best : peer;
+	/* A peer whose last keepalive failed may be back by now: better tried than
+	 * refused outright. */
+	return best != NULL ? best : peer != NULL ? peer : any;
 }
 
 /* The caller ID a desk phone's call shows: a DID of the trunk it leaves through (carriers

@@ -47,7 +47,7 @@ int	 sip_desk_dial_check(nua_t *, nua_handle_t *, const sip_t *, const struct si
 	    size_t numlen, const char **caller_id);
 /* The trunk a tenant's desk phones dial out through: its register-mode trunk registered
  * the longest, else its first peer trunk whose keepalive answers (or not yet pinged),
- * else NULL. */
+ * else its first peer trunk at all, else NULL. */
 const struct trunk *sip_desk_trunk(const struct config *, const struct tenant *);
 
 #endif

@@ -567,6 +567,70 @@ in_run_step(struct sip_leg *leg)
 	}
 }
 
+/* A desk phone dialling out: authenticated (407), the number checked against the
+ * tenant's outbound_allow, then called through the tenant's trunk and bridged as forward
+ * by bridge is (fwd_bridge.c: media relayed, the outbound leg recorded). */
+static void
+in_invite_desk(nua_handle_t *nh, const sip_t *sip, const struct sip_src *src)
+{
+	struct config *cfg = reload_current();
+	const struct extension *e;
+	const struct trunk *t;
+	const char *cid;
+	enum fwd_bridge_refusal why = FWD_BRIDGE_FAILED;
+	struct sip_leg *leg;
+	struct call *c;
+	char number[32];
+
+	if (sip_desk_dial_check(in_nua, nh, sip, src, &e, &t, number, sizeof(number),
+	    &cid) == -1)
+		return;
+	if (in_stopping || (e->tenant->max_concurrent_calls > 0 && call_count_tenant(
+	    e->tenant->id) >= (size_t)e->tenant->max_concurrent_calls)) {
+		log_warn("sip: desk phone %s (tenant %s) dials %s: refused with %d", e->id,
+		    e->tenant->id, number, in_stopping ? 503 : 486);
+		nua_respond(nh, in_stopping ? 503 : 486, in_stopping ? "Service Unavailable" :
+		    "Busy Here", NUTAG_WITH_THIS(in_nua), TAG_END());
+		nua_handle_destroy(nh);
+		return;
+	}
+	c = call_new(cfg, NULL, cid, number, sip->sip_call_id ? sip->sip_call_id->i_id : "",
+	    src->text);
+	c->trunk = t;
+	c->tenant = e->tenant;
+	leg = xcalloc(1, sizeof(*leg));
+	leg->owner.kind = SIP_OWNER_CALL;
+	leg->call = c;
+	leg->nh = nh;
+	c->sip = leg;
+	if (sip->sip_payload != NULL && sip->sip_payload->pl_len > 0) {
+		leg->offer = xstrndup(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+		leg->offer_len = sip->sip_payload->pl_len;
+	}
+	nua_handle_bind(nh, &leg->owner);
+	store_call_insert(&(struct store_call){ .id = c->id, .tenant = c->tenant->id,
+	    .direction = "outbound", .did = "", .caller = cid, .callee = number,
+	    .trunk = t->id, .dialplan = "", .rule_priority = -1, .action = "desk_dial",
+	    .room = "", .state = "routing", .config_generation = cfg->generation,
+	    .started_ms = c->started_ms });
+	store_leg_insert(&(struct store_leg){ .id = c->leg_id, .call_id = c->id, .kind = "sip",
+	    .identity = e->id, .sip_call_id = c->sip_call_id, .state = "routing",
+	    .started_ms = c->started_ms });
+	call_events_started(c);
+	log_info("sip: call %s: desk phone %s (tenant %s) at %s dials %s through trunk %s as "
+	    "%s", c->id, e->id, e->tenant->id, src->text, number, t->id, cid);
+	if (leg->offer == NULL) {
+		in_reject(leg, 488, "Not Acceptable Here", "no_offer");
+		return;
+	}
+	leg->fwd = fwd_bridge_start(c, number, 0, leg->offer, leg->offer_len, NULL,
+	    in_media_event, leg, &in_fwd_ops, leg, &why);
+	if (leg->fwd == NULL)
+		in_reject(leg, why == FWD_BRIDGE_DENIED ? 403 : 480, why == FWD_BRIDGE_DENIED ?
+		    "Forbidden" : "Temporarily Unavailable", why == FWD_BRIDGE_DENIED ?
+		    "forward_denied" : "forward_failed");
+}
+
 static void
 in_invite_new(nua_handle_t *nh, const sip_t *sip)
 {
@@ -582,6 +646,12 @@ in_invite_new(nua_handle_t *nh, const sip_t *sip)
 	sip_guard_source(in_nua, &src);
 	if (!sip_guard_admit(&src)) {
 		sip_guard_refuse(in_nua, nh, "INVITE", &src, "throttled");
+		return;
+	}
+	/* From an address no trunk allows, only a desk phone may call, and only once it
+	 * proves it is one (407); every stranger is challenged alike. */
+	if (sip_registrar_enabled(cfg) && sip_guard_find_trunk(cfg, &src) == NULL) {
+		in_invite_desk(nh, sip, &src);
 		return;
 	}
 	did = sip_route_did(cfg, sip, &number);

@@ -4,7 +4,7 @@
 # `scaidial-ctl registrations`; a wrong password and an unknown user get the same answers
 # on the wire; Expires: 0 and expiry remove bindings; a reload keeps or drops them.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
-tap_watchdog 200
+tap_watchdog 240
 
 if ! command -v baresip >/dev/null 2>&1 || ! command -v sox >/dev/null 2>&1; then
 	not_ok "baresip (baresip-core) and sox are installed (contrib/dev/deps.sh test)"
@@ -26,7 +26,8 @@ general: {
   log_level = "debug"; rtp_ports = [ 34000, 34999 ];
   registrar_min_expires = 4; registrar_max_expires = 600;
 };
-tenants = ( { id = "acme"; name = "Acme"; }, { id = "beta"; name = "Beta"; } );
+tenants = ( { id = "acme"; name = "Acme"; policy = { outbound_allow = [ "+1555765*" ]; }; },
+  { id = "beta"; name = "Beta"; } );
 trunks = ( { id = "carrier1"; tenant = "acme"; mode = "peer"; address = "sip:127.0.0.1:$CARRIER_PORT";
     allowed_addresses = [ "127.0.0.1/32" ]; codecs = [ "PCMU" ]; } );
 dids = ( { number = "+15551230001"; trunk = "carrier1"; dialplan = "desk"; } );
@@ -110,8 +111,11 @@ f3=$(rprobe --from $STRANGER desk4001 s3cret)
 like "$f1" "^SIP/2.0 403 Forbidden" "a wrong password is refused with 403"
 is "$f2" "$f1" "an unknown user's answer is byte-identical to a wrong password's"
 is "$f3" "$f1" "so is another tenant's user with this user's password"
-is "$(probe ask --to "$to" --from $STRANGER INVITE +15550000000)" "$f1" \
+is "$(probe ask --to "$to" --from 127.0.0.1 INVITE +15550000000)" "$f1" \
     "and both are the one refusal strangers get (an unknown number's)"
+is "$(probe ask --to "$to" --from $STRANGER INVITE +15551230001 | sed 's/nonce="[^"]*"/nonce="N"/')" \
+    "$(printf '%s\n' "$c1" | sed 's/^SIP.*/SIP\/2.0 407 Proxy Authentication Required/; s/^WWW-Authenticate/Proxy-Authenticate/')" \
+    "an INVITE from an address no trunk allows is challenged (407) like a REGISTER, whatever it calls"
 is "$(printf '%s\n' "$f1" | wc -l | tr -d ' ')" 1 "the refusal names nothing (no User-Agent, no Server)"
 like "$(grep 'sip: refused REGISTER' "$T/daemon.log" | head -n 2 | tr '\n' ' ')" \
     "refused REGISTER from $STRANGER: wrong password for user \"desk3001\".*refused REGISTER from $STRANGER: unknown user \"nosuchuser\"" \
@@ -178,6 +182,28 @@ like "$(grep 'desk phone 3001' "$T/daemon.log")" "desk phone 3001 \(tenant acme\
 sox -n -r 8000 -c 1 -b 16 "$T/tone-carrier.wav" synth 30 sine 1000
 phone ring 25 "s3cret;regint=60"
 wait_until 8 sh -c "'$SCAIDIAL_CTL' -s '$T/ctl.sock' --json registrations | grep -q desk3001"
+# bsconf DIR LISTEN TONE: a headless baresip's config; what it decodes is dumped in DIR
+# (baresip 1.0.0's aufile has no player: its sndfile filter writes what it decoded).
+bsconf() {
+	mkdir -p "$1"
+	cat >"$1/config" <<EOF2
+module_path /usr/lib/baresip/modules
+poll_method epoll
+net_interface ${2%:*}
+sip_listen $2
+rtp_ports 37000-37999
+audio_source aufile,$3
+audio_alert aufile,$1/alert.wav
+snd_path $1
+module g711.so
+module sndfile.so
+module aufile.so
+module_tmp uuid.so
+module_tmp account.so
+module_app menu.so
+EOF2
+	: >"$1/contacts"
+}
 d=$T/bs-carrier
 mkdir -p "$d"
 cat >"$d/config" <<EOF2
@@ -224,7 +250,51 @@ is "$(sqlite3 "$T/state/scaidial.db" "select c.cause || ' ' || group_concat(l.ki
     "caller_bye sip:1 sip:1" "the call is recorded: caller's BYE ended it, both legs answered"
 kill "$PHONE_PID" 2>/dev/null; wait "$PHONE_PID" 2>/dev/null
 
-# 6. A reload keeps the bindings of unchanged extensions and drops the others.
+# 6. A desk phone dials out: challenged (407), the number checked against the tenant's
+# outbound_allow, called through the tenant's trunk (a baresip carrier on the trunk's
+# address, answering by itself), the media relayed both ways.
+bsconf "$T/bs-carrier2" "127.0.0.1:$CARRIER_PORT" "$T/tone-carrier.wav"
+# baresip answers only requests for its account's user: the dialled number.
+echo "<sip:+15557654321@127.0.0.1:$CARRIER_PORT>;regint=0;answermode=auto;audio_codecs=PCMU" >"$T/bs-carrier2/accounts"
+baresip -f "$T/bs-carrier2" -s -t 20 </dev/null >"$T/carrier2.log" 2>&1 &
+CARRIER_PID=$!
+bsconf "$T/bs-dial" "$PHONE:$(free_port)" "$T/tone-phone.wav"
+echo "<sip:desk3001@127.0.0.1:$SIP_PORT;transport=udp>;auth_pass=s3cret;regint=0;audio_codecs=PCMU" >"$T/bs-dial/accounts"
+sleep 1
+baresip -f "$T/bs-dial" -s -t 8 -e "/dial sip:+15557654321@127.0.0.1:$SIP_PORT
+" </dev/null >"$T/dial.log" 2>&1
+like "$(grep -a 'SIP/2.0 407' "$T/dial.log" | head -n 1)" "407 Proxy Authentication Required" \
+    "a desk phone's INVITE is challenged (407)"
+like "$(grep -a '^INVITE sip:+15557654321@127.0.0.1' "$T/carrier2.log" | head -n 1)" "^INVITE sip:\+15557654321@127.0.0.1:$CARRIER_PORT" \
+    "once answered, the number is called through the tenant's trunk"
+like "$(grep -a -A12 '^INVITE sip:+15557654321' "$T/carrier2.log" | grep -a '^From:' | head -n 1)" "sip:\+15551230001@" \
+    "with the trunk's DID as caller ID"
+like "$(grep -a 'SIP/2.0 200' "$T/dial.log" | head -n 1)" "200" "the desk phone's call is answered when the carrier answers"
+set -- $(freq "$(ls "$T"/bs-dial/dump-*-dec.wav 2>/dev/null | head -n 1)" 2>/dev/null) 0 0
+if [ $(($1 - 1000)) -le 20 ] && [ $((1000 - $1)) -le 20 ] && [ "$2" -ge 3000 ]; then
+	ok "the dialling desk phone hears the carrier's 1000 Hz ($1 Hz, $2 ms)"
+else
+	not_ok "the dialling desk phone hears the carrier's 1000 Hz (got $1 Hz, $2 ms)"; diag "$(tail -n 15 "$T/dial.log")"
+fi
+set -- $(freq "$(ls "$T"/bs-carrier2/dump-*-dec.wav 2>/dev/null | head -n 1)" 2>/dev/null) 0 0
+if [ $(($1 - 700)) -le 20 ] && [ $((700 - $1)) -le 20 ] && [ "$2" -ge 3000 ]; then
+	ok "the carrier hears the desk phone's 700 Hz ($1 Hz, $2 ms)"
+else
+	not_ok "the carrier hears the desk phone's 700 Hz (got $1 Hz, $2 ms)"
+fi
+wait_until 3 sh -c "sqlite3 '$T/state/scaidial.db' \"select 1 from calls where callee = '+15557654321' and ended_ms > 0\" | grep -q 1"
+is "$(sqlite3 "$T/state/scaidial.db" "select direction || ' ' || caller || ' ' || trunk || ' ' || action || ' ' || (answered_ms > 0) from calls where callee = '+15557654321'")" \
+    "outbound +15551230001 carrier1 desk_dial 1" "the call is recorded: outbound, caller ID, trunk, answered"
+# A number the tenant may not call is refused before anything leaves.
+n=$(grep -a -c '^INVITE ' "$T/carrier2.log")
+baresip -f "$T/bs-dial" -s -t 3 -e "/dial sip:+447700900123@127.0.0.1:$SIP_PORT
+" </dev/null >"$T/dial2.log" 2>&1
+like "$(grep -a 'SIP/2.0 403' "$T/dial2.log" | head -n 1)" "403 Forbidden" "a number outbound_allow does not name is refused (403)"
+is "$(grep -a -c '^INVITE ' "$T/carrier2.log")" "$n" "and no INVITE reached the carrier"
+like "$(grep 'dials "+447700900123"' "$T/daemon.log")" "refused, not allowed by the tenant's policy.outbound_allow" "the log says why"
+kill "$CARRIER_PID" 2>/dev/null; wait "$CARRIER_PID" 2>/dev/null
+
+# 7. A reload keeps the bindings of unchanged extensions and drops the others.
 rprobe --from $STRANGER --expires 300 desk3001 s3cret >/dev/null
 rprobe --from $STRANGER --expires 300 desk4001 other >/dev/null
 is "$(reg_field extension | tr ' ' '\n' | sort | tr '\n' ' ')" "3001 4001 " "two desk phones registered"
@@ -237,7 +307,7 @@ like "$(grep 'registrar: extension 3001' "$T/daemon.log" | grep dropped)" "dropp
 like "$(rprobe --from $STRANGER desk3001 s3cret)" "^SIP/2.0 403" "the old password is refused now"
 like "$(rprobe --from $STRANGER desk3001 changed)" "^SIP/2.0 200 OK" "and the new one accepted"
 
-# 7. The event log in the store.
+# 8. The event log in the store.
 sleep 0.5
 rows=$(sqlite3 "$T/state/scaidial.db" "select state || ':' || tenant || ':' || coalesce(user_agent,'') from registrations where extension = '3001' order by id" | tr '\n' ' ')
 like "$rows" "^registered:acme:baresip v1.0.0 .*unregistered:acme.*registered:acme.*expired:acme.*dropped:acme" \
@@ -245,7 +315,7 @@ like "$rows" "^registered:acme:baresip v1.0.0 .*unregistered:acme.*registered:ac
 like "$(sqlite3 "$T/state/scaidial.db" "select trunk || '|' || source || '|' || contact from registrations where extension = '3001' order by id limit 1")" \
     "^\|$PHONE:[0-9]+/udp\|sip:desk3001" "each with where the REGISTER came from and the contact"
 
-# 8. Usernames are unique across tenants: a reload that repeats one is refused with FILE:LINE.
+# 9. Usernames are unique across tenants: a reload that repeats one is refused with FILE:LINE.
 sed -i 's/username = "desk4001"/username = "desk3001"/' "$T/etc/scaidial.conf"
 out=$(ctl reload 2>&1)
 like "$out" "scaidial.conf:[0-9]+: extension \"4001\": username \"desk3001\" is already the username of extension \"3001\"" \
