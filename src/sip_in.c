@@ -736,7 +736,8 @@ in_options(nua_handle_t *nh, const sip_t *sip)
 		sip_guard_refuse(in_nua, nh, "OPTIONS", &src, "throttled");
 		return;
 	}
-	if (sip_guard_find_trunk(reload_current(), &src) == NULL) {
+	if (sip_guard_find_trunk(reload_current(), &src) == NULL &&
+	    !sip_registrar_source_known(&src)) {
 		sip_guard_refuse(in_nua, nh, "OPTIONS", &src, "no trunk allows this address");
 		return;
 	}

@@ -247,8 +247,14 @@ reg_contacts(const struct config *cfg, const sip_t *sip, struct reg_contact *out
 		}
 		if (*n == SIP_REGISTRAR_MAX_BINDINGS)
 			return 400;
-		if (m->m_expires != NULL)
-			exp = (int)strtol(m->m_expires, NULL, 10);
+		if (m->m_expires != NULL) {
+			char *end;
+			long v = strtol(m->m_expires, &end, 10);
+
+			/* Not a number: the request's lifetime, never a removal by accident. */
+			if (end != m->m_expires && *end == '\0')
+				exp = v > 86400 ? 86400 : (int)v;
+		}
 		if (exp < 0 || exp > 86400)
 			exp = 86400;
 		if (exp > 0 && exp < min)
@@ -462,6 +468,19 @@ sip_registrar_walk(sip_registrar_walk_cb *cb, void *arg)
 			    .registered_ms = b->registered_ms, .refreshed_ms = b->refreshed_ms,
 			    .expires_in = left > 0 ? (int)left : 0 }, arg);
 		}
+}
+
+bool
+sip_registrar_source_known(const struct sip_src *src)
+{
+	int64_t now = loop_mono_ms();
+
+	for (const struct aor *a = reg_aors; a != NULL; a = a->next)
+		for (size_t i = 0; i < a->n; i++)
+			if (a->b[i].expires_at > now && a->b[i].src.family == src->family &&
+			    memcmp(a->b[i].src.addr, src->addr, 16) == 0)
+				return true;
+	return false;
 }
 
 size_t

@@ -79,5 +79,8 @@ typedef void	sip_registrar_walk_cb(const struct sip_registrar_info *, void *);
 /* Every live binding, by tenant, extension, then newest first. */
 void	 sip_registrar_walk(sip_registrar_walk_cb *, void *);
 size_t	 sip_registrar_count(void);
+/* A live binding was registered from this address (a desk phone's OPTIONS keepalive is
+ * answered, not refused and fed to fail2ban). */
+bool	 sip_registrar_source_known(const struct sip_src *);
 
 #endif
