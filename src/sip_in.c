@@ -468,8 +468,18 @@ in_desk_ended(void *arg, const char *cause)
 	in_end(leg, cause);
 }
 
+/* The caller heard 180 when the ring began: the phone's own 180s add nothing. */
+static void
+in_desk_ringing(void *arg)
+{
+	struct sip_leg *leg = arg;
+
+	if (leg->call->state != CALL_RINGING)
+		in_fwd_ringing(arg);
+}
+
 static const struct fwd_bridge_ops in_desk_ops = {
-	.ringing = in_fwd_ringing,
+	.ringing = in_desk_ringing,
 	.early = in_fwd_early,
 	.answer = in_fwd_answer,
 	.failed = in_desk_failed,

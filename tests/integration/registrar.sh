@@ -34,7 +34,7 @@ dids = ( { number = "+15551230001"; trunk = "carrier1"; dialplan = "desk"; } );
 extensions = ( { id = "3001"; tenant = "acme"; type = "sip"; username = "desk3001"; password = "$1"; },
   { id = "4001"; tenant = "beta"; type = "sip"; username = "desk4001"; password = "other"; } );
 dialplans = ( { id = "desk"; tenant = "acme";
-    rules = ( { priority = 10; action = "ring_extension"; extension = "3001"; timeout = 8;
+    rules = ( { priority = 10; action = "ring_extension"; extension = "3001"; timeout = 5;
                 on_no_answer = "hangup"; } ); } );
 EOF2
 }
@@ -272,6 +272,20 @@ if [ $(($1 - 1300)) -le 40 ] && [ $((1300 - $1)) -le 40 ] && [ "$2" -ge 3000 ]; 
 else
 	not_ok "the desk phone hears sipp's 1300 Hz (got $1 Hz, $2 ms)"
 fi
+kill "$PHONE_PID" 2>/dev/null; wait "$PHONE_PID" 2>/dev/null
+wait_until 5 sh -c "! '$SCAIDIAL_CTL' -s '$T/ctl.sock' registrations | grep -q desk3001"
+
+# A phone that rings and is not answered: after the rule's timeout (5 s), on_no_answer.
+phone noans 20 "s3cret;regint=60;answermode=manual"
+wait_until 8 sh -c "'$SCAIDIAL_CTL' -s '$T/ctl.sock' --json registrations | grep -q desk3001"
+t0=$(date +%s)
+if uac 480 +15551230001 +15559990004; then ok "an unanswered desk phone: on_no_answer (hangup, 480) after $(($(date +%s) - t0)) s"; else
+	not_ok "an unanswered desk phone: on_no_answer (480)"; diag "$(tail -n 5 "$T/uac.out")"; fi
+like "$(grep -a '^INVITE sip:desk3001' "$T/noans.log" | head -n 1)" "^INVITE" "the phone was rung"
+wait_until 3 sh -c "sqlite3 '$T/state/scaidial.db' \"select 1 from calls where caller = '+15559990004' and ended_ms > 0\" | grep -q 1"
+is "$(sqlite3 "$T/state/scaidial.db" "select c.cause || ' ' || group_concat(l.cause || ':' || l.sip_status, ' ') from calls c join call_legs l on l.call_id = c.id where c.caller = '+15559990004' order by l.started_ms")" \
+    "dialplan_hangup dialplan_hangup:480 timeout:408" "recorded: the phone's leg ended by timeout (408), the call by the on_no_answer hangup (480)"
+like "$(grep -a 'CANCEL sip:desk3001' "$T/noans.log" | head -n 1)" "^CANCEL" "and the phone got a CANCEL"
 kill "$PHONE_PID" 2>/dev/null; wait "$PHONE_PID" 2>/dev/null
 
 # 6. A desk phone dials out: challenged (407), the number checked against the tenant's
