@@ -21,7 +21,7 @@ conf() {
 	write_config
 	cat >"$T/etc/scaidial.conf" <<EOF2
 general: {
-  sip_listen = [ "udp:127.0.0.1:$SIP_PORT" ];
+  sip_listen = [ "udp:127.0.0.1:$SIP_PORT", "tcp:127.0.0.1:$SIP_PORT" ];
   database = "$T/state/scaidial.db"; spool_dir = "$T/spool"; control_socket = "$T/ctl.sock";
   log_level = "debug"; rtp_ports = [ 34000, 34999 ];
   registrar_min_expires = 4; registrar_max_expires = 600;
@@ -259,8 +259,11 @@ is "$(sqlite3 "$T/state/scaidial.db" "select c.cause || ' ' || group_concat(l.ki
 sox -n -r 8000 -c 1 -e u-law "$T/tone-1300.wav" synth 6 sine 1300
 rm -f "$T"/bs-ring/dump-*
 sed -e "s|@TONE@|$T/tone-1300.wav|; s/@WAIT@/5000/" "$TOP_SRCDIR/tests/integration/sipp/uac_talk.xml" >"$T/talk.xml"
-if sipp 127.0.0.1:"$SIP_PORT" -i 127.0.0.1 -p "$(free_port)" -mp "$(free_port)" -sf "$T/talk.xml" \
-    -s +15551230001 -set from +15559990003 -m 1 -timeout 20 -timeout_error >"$T/talk.out" 2>&1; then
+uac_talk() {
+	sipp 127.0.0.1:"$SIP_PORT" -i 127.0.0.1 -p "$(free_port)" -mp "$(free_port)" -sf "$T/talk.xml" \
+	    -s +15551230001 -set from "$1" -m 1 -timeout 20 -timeout_error >"$T/talk.out" 2>&1
+}
+if uac_talk +15559990003; then
 	ok "sipp's call rings the desk phone, is answered by it and hung up by sipp"
 else
 	not_ok "sipp's call rings the desk phone and is answered"; diag "$(tail -n 8 "$T/talk.out")"
@@ -271,6 +274,34 @@ if [ $(($1 - 1300)) -le 40 ] && [ $((1300 - $1)) -le 40 ] && [ "$2" -ge 3000 ]; 
 	ok "the desk phone hears sipp's 1300 Hz ($1 Hz, $2 ms)"
 else
 	not_ok "the desk phone hears sipp's 1300 Hz (got $1 Hz, $2 ms)"
+fi
+kill "$PHONE_PID" 2>/dev/null; wait "$PHONE_PID" 2>/dev/null
+wait_until 5 sh -c "! '$SCAIDIAL_CTL' -s '$T/ctl.sock' registrations | grep -q desk3001"
+
+# Over TCP the phone is reached through the connection its REGISTER came in on (its
+# source port, not its Contact's): what a phone behind NAT needs.
+rm -f "$T"/bs-tcp/dump-*
+phone tcp 30 "s3cret;regint=60"
+sed -i "s/;transport=udp>/;transport=tcp>/" "$T/bs-tcp/accounts"
+kill "$PHONE_PID" 2>/dev/null; wait "$PHONE_PID" 2>/dev/null
+wait_until 5 sh -c "! '$SCAIDIAL_CTL' -s '$T/ctl.sock' registrations | grep -q desk3001"
+baresip -f "$T/bs-tcp" -s -t 30 </dev/null >"$T/tcp.log" 2>&1 &
+PHONE_PID=$!
+wait_until 8 sh -c "'$SCAIDIAL_CTL' -s '$T/ctl.sock' --json registrations | grep -q desk3001"
+set -- $(reg_field source transport contact)
+# baresip connects from 127.0.0.1 whatever its interface: the source differs from the
+# Contact in address and port, as behind NAT.
+like "$*" "^127\.0\.0\.1:[0-9]+ tcp sip:desk3001[^@]*@$PHONE:[0-9]+;transport=tcp" \
+    "a phone registers over TCP; its source ($1) is not its Contact's address"
+if uac_talk +15559990005 && sleep 1 && [ -n "$(ls "$T"/bs-tcp/dump-*-dec.wav 2>/dev/null)" ]; then
+	set -- $(freq "$(ls "$T"/bs-tcp/dump-*-dec.wav | head -n 1)") 0 0
+	if [ $(($1 - 1300)) -le 40 ] && [ $((1300 - $1)) -le 40 ]; then
+		ok "rung over its TCP connection, it answers and hears sipp's 1300 Hz ($1 Hz)"
+	else
+		not_ok "rung over TCP, it hears sipp's 1300 Hz (got $1 Hz)"
+	fi
+else
+	not_ok "rung over its TCP connection, it answers"; diag "$(tail -n 8 "$T/talk.out")" "$(grep 'desk phone\|outbound leg' "$T/daemon.log" | tail -n 4)"
 fi
 kill "$PHONE_PID" 2>/dev/null; wait "$PHONE_PID" 2>/dev/null
 wait_until 5 sh -c "! '$SCAIDIAL_CTL' -s '$T/ctl.sock' registrations | grep -q desk3001"
