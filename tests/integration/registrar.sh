@@ -131,7 +131,7 @@ if command -v fail2ban-regex >/dev/null 2>&1; then
 else
 	not_ok "fail2ban-regex is installed (contrib/dev/deps.sh test installs fail2ban)"
 fi
-is "$(reg_field extension | wc -w | tr -d ' ')" 1 "no binding was made by any of them"
+is "$(reg_field source | tr ' ' '\n' | grep -c "^$STRANGER:")" 0 "no binding was made by any of them"
 # A guesser is throttled after SIP_GUARD_MAX_REFUSED failures.
 rprobe --from 127.0.0.5 --guesses 22 desk3001 guess >/dev/null
 like "$(rprobe --from 127.0.0.5 desk3001 s3cret)" "^SIP/2.0 403 Forbidden" \
