@@ -206,6 +206,8 @@ in_media_event(struct media_session *ms, const struct media_event *ev, void *arg
 		in_end(leg, "rtp_timeout");
 	else if (ev->type == MEDIA_EV_DTMF && leg->fwd != NULL)
 		fwd_bridge_digit(leg->fwd, ev->digit);
+	else if (ev->type == MEDIA_EV_DTMF && leg->desk != NULL)
+		sip_desk_digit(leg->desk, ev->digit);
 }
 
 static void in_ring_desk(struct sip_leg *, const struct dialplan_step *);
@@ -853,6 +855,8 @@ in_info(struct sip_leg *leg, const sip_t *sip)
 		voicemail_digit(leg->vm, digit);
 	if (leg->fwd != NULL)
 		fwd_bridge_digit(leg->fwd, digit);
+	if (leg->desk != NULL)
+		sip_desk_digit(leg->desk, digit);
 }
 
 static void

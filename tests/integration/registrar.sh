@@ -297,6 +297,10 @@ if [ $(($1 - 1300)) -le 40 ] && [ $((1300 - $1)) -le 40 ] && [ "$2" -ge 3000 ]; 
 else
 	not_ok "the desk phone hears sipp's 1300 Hz (got $1 Hz, $2 ms)"
 fi
+like "$(grep 'digit # to the desk phone' "$T/daemon.log")" "digit # to the desk phone" \
+    "the carrier's '#' (RFC 4733) is sent on to the desk phone"
+like "$(grep -a "received event: '#' (end=1)" "$T/ring.log")" "received event: '#'" \
+    "and the phone receives it as an RFC 4733 event"
 kill "$PHONE_PID" 2>/dev/null; wait "$PHONE_PID" 2>/dev/null
 wait_until 5 sh -c "! '$SCAIDIAL_CTL' -s '$T/ctl.sock' registrations | grep -q desk3001"
 
