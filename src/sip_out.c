@@ -436,6 +436,11 @@ out_r_invite(struct sip_out *o, int status, const char *phrase, const sip_t *sip
 			log_warn("sip: call %s: outbound leg: %d %s: %s", o->log_id, status, phrase,
 			    o->challenges > 1 ? "challenged again" : "no credentials to answer with");
 			out_ended(o, status, "auth_failed");
+			/* nua keeps a challenged INVITE open for an answer that will not come:
+			 * there is no dialog, so the handle goes now. */
+			nua_handle_bind(o->nh, NULL);
+			nua_handle_destroy(o->nh);
+			o->nh = NULL;
 			return;
 		}
 		log_info("sip: call %s: outbound leg: %d %s: answering the challenge as %s",
