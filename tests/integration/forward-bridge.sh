@@ -26,6 +26,7 @@ freq() { python3 "$TOP_SRCDIR/tests/integration/wavfreq.py" "$1"; }
 
 sox -n -r 8000 -c 1 -b 16 "$T/tone-1000.wav" synth 12 sine 1000
 sox -n -r 8000 -c 1 -b 16 "$T/tone-600.wav" synth 12 sine 600
+sox -n -r 16000 -c 1 -b 16 "$T/tone-1000-16k.wav" synth 12 sine 1000	# baresip does not resample
 sox -n -r 8000 -c 1 -e u-law "$T/tone-600-ulaw.wav" synth 8 sine 600
 
 write_config
@@ -36,6 +37,8 @@ general: { sip_listen = [ "udp:127.0.0.1:$SIP_PORT" ]; database = "$T/state/scai
 tenants = ( { id = "acme"; name = "Acme"; policy = { outbound_allow = [ "+1*" ]; }; } );
 trunks = ( { id = "phone"; tenant = "acme"; mode = "peer"; address = "sip:$PHONE_T:$PT";
     allowed_addresses = [ "$CARRIER/32" ]; codecs = [ "PCMU" ]; },
+  { id = "phone722"; tenant = "acme"; mode = "peer"; address = "sip:$PHONE_T:$PT";
+    allowed_addresses = [ "$CARRIER/32" ]; codecs = [ "G722", "PCMU" ]; },
   { id = "carrier"; tenant = "acme"; mode = "peer"; address = "sip:$SIPP_T:$DEAD";
     proxy = "sip:$SIPP_T:$ST";
     allowed_addresses = [ "$CARRIER/32" ]; codecs = [ "PCMU", "PCMA" ];
@@ -43,7 +46,8 @@ trunks = ( { id = "phone"; tenant = "acme"; mode = "peer"; address = "sip:$PHONE
 dids = ( { number = "+15551230001"; trunk = "phone"; dialplan = "to-phone"; },
   { number = "+15551230002"; trunk = "carrier"; dialplan = "to-carrier"; },
   { number = "+15551230003"; trunk = "carrier"; dialplan = "denied"; },
-  { number = "+15551230004"; trunk = "carrier"; dialplan = "refer-fallback"; } );
+  { number = "+15551230004"; trunk = "carrier"; dialplan = "refer-fallback"; },
+  { number = "+15551230005"; trunk = "phone722"; dialplan = "to-phone"; } );
 dialplans = ( { id = "to-phone"; tenant = "acme";
     rules = ( { priority = 10; action = "forward"; target = "+15557654321"; method = "bridge"; } ); },
   { id = "to-carrier"; tenant = "acme";
@@ -72,6 +76,7 @@ audio_player aubridge,sink
 audio_alert aubridge,alert
 snd_path $1
 module g711.so
+module g722.so
 module aufile.so
 module aubridge.so
 module sndfile.so
@@ -81,21 +86,21 @@ module_app menu.so
 EOF
 	: >"$1/contacts"
 }
-# caller NAME DID SECONDS: baresip on $CARRIER dials DID, plays 1000 Hz, hangs up after
-# SECONDS (unless the other side does first).
+# caller NAME DID SECONDS [CODEC TONE]: baresip on $CARRIER dials DID, plays 1000 Hz, hangs
+# up after SECONDS (unless the other side does first).
 caller() {
 	local d=$T/bs-$1
-	baresip_cfg "$d" $CARRIER "$(free_port)" "$T/tone-1000.wav"
-	echo "<sip:+15557770100@$CARRIER>;regint=0;audio_codecs=PCMU" >"$d/accounts"
+	baresip_cfg "$d" $CARRIER "$(free_port)" "${5:-$T/tone-1000.wav}"
+	echo "<sip:+15557770100@$CARRIER>;regint=0;audio_codecs=${4:-PCMU}" >"$d/accounts"
 	timeout $(($3 + 10)) baresip -f "$d" -s -t "$3" -e "/dial sip:$2@127.0.0.1:$SIP_PORT
 " </dev/null >"$T/$1.log" 2>&1
 }
-# target_phone SECONDS: baresip on $PHONE_T answers at once and plays 600 Hz.
+# target_phone SECONDS [NAME CODEC]: baresip on $PHONE_T answers at once and plays 600 Hz.
 target_phone() {
-	local d=$T/bs-target
+	local d=$T/bs-${2:-target}
 	baresip_cfg "$d" $PHONE_T "$PT" "$T/tone-600.wav"
-	echo "<sip:+15557654321@$PHONE_T>;regint=0;answermode=auto;audio_codecs=PCMU" >"$d/accounts"
-	timeout $(($1 + 5)) baresip -f "$d" -s -t "$1" </dev/null >"$T/target.log" 2>&1
+	echo "<sip:+15557654321@$PHONE_T>;regint=0;answermode=auto;audio_codecs=${3:-PCMU}" >"$d/accounts"
+	timeout $(($1 + 5)) baresip -f "$d" -s -t "$1" </dev/null >"$T/${2:-target}.log" 2>&1
 }
 # target_sipp SCENARIO [sed...]: sipp on $SIPP_T:$ST as the carrier for one call.
 target_sipp() {
@@ -185,6 +190,18 @@ else not_ok "the digit call completes"; diag "$(tail -n 8 "$T/dtmf.out")"; fi
 wait "$TPID"
 like "$(grep -a "received event: '" "$T/target.log" | head -n 1)" "received event: '5'" \
     "the target receives the caller's digit 5 as RFC 4733"
+
+# 1c. Different codecs on the two legs: the trunk offers G.722 then PCMU; the caller speaks
+#     only G.722 (16 kHz), the target only PCMU (8 kHz): the relay converts both ways.
+target_phone 14 target8k PCMU &
+TPID=$!
+sleep 1
+caller g722 +15551230005 7 G722/16000/1 "$T/tone-1000-16k.wav"
+wait "$TPID"
+like "$(grep -a 'm=audio' "$T/target8k.log" | tail -n 1)" "RTP/AVP 0( |$)" "the target's leg is PCMU"
+like "$(grep -a 'm=audio' "$T/g722.log" | tail -n 1)" "RTP/AVP 9( |$)" "the caller's leg is G.722"
+hz "$(heard g722)" 600 "the G.722 caller hears the PCMU target"
+hz "$(heard target8k)" 1000 "the PCMU target hears the G.722 caller"
 
 # 2. A carrier as target: 407 answered with the trunk's credentials, 180, 200, its 600 Hz
 #    tone reaches the caller, and its BYE ends the caller's call.
