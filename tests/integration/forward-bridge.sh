@@ -231,6 +231,8 @@ like "$(grep -a 'INVITE sip:' "$T/uas_fwd_auth.msg" | head -n 1)" "INVITE sip:\\
 like "$(grep -a '^From:' "$T/uas_fwd_auth.msg" | head -n 1)" "sip:\\+15557770100@" \
     "the caller's number is passed on as caller ID"
 hz "$(heard carrier)" 600 "the caller hears the carrier's tone"
+like "$(grep -a "received event: '" "$T/carrier.log" | head -n 1)" "received event: '7'" \
+    "the carrier's SIP INFO digit 7 reaches the caller as RFC 4733"
 CALL2=$(db "select id from calls where did = '+15551230002' order by started_ms desc limit 1")
 ended "$CALL2"
 is "$(legs_of "$CALL2")" \
@@ -241,7 +243,7 @@ like "$(grep -a -c 'BYE sip:' "$T/carrier.log")" "^[1-9]" "the caller received B
 fail_case() { # STATUS PHRASE CALLER WANT_CALLER_STATUS WANT_LEG
 	target_sipp uas_fwd_fail -e "s/@STATUS@/$1/; s/@PHRASE@/$2/" &
 	TPID=$!
-	sleep 0.5
+	sleep 1
 	if caller_sipp +15551230002 "$3" "$4"; then ok "target $1: the caller gets $4"
 	else not_ok "target $1: the caller gets $4"; diag "$(tail -n 6 "$T/uac-$4.out")"; fi
 	wait "$TPID"
@@ -253,7 +255,7 @@ fail_case 503 "Service Unavailable" +15557770302 480 "forward:unavailable:503"
 fail_case 407 "Proxy Authentication Required" +15557770305 480 "forward:auth_failed:407"
 target_sipp uas_fwd_noanswer &
 TPID=$!
-sleep 0.5
+sleep 1
 if caller_sipp +15551230002 +15557770303 480; then ok "no answer in 3 s: the caller gets 480"
 else not_ok "no answer: the caller gets 480"; diag "$(tail -n 6 "$T/uac-480.out")"; fi
 if wait "$TPID"; then ok "the target got CANCEL"; else not_ok "the target got CANCEL"; fi
@@ -265,7 +267,7 @@ is "$(legs +15557770303)" "sip:forward_failed:480 forward:timeout:408" \
 #     then refuses (486) within the rule's 3 s was heard by the caller, who then gets the 486.
 target_sipp uas_fwd_early -e "s|@TONE@|$T/tone-600-ulaw.wav|; s/@WAIT@/2600/" &
 TPID=$!
-sleep 0.5
+sleep 1
 caller early +15551230002 8
 if wait "$TPID"; then ok "the early-media target ran: 183 with SDP, tone, 486"
 else not_ok "the early-media target ran"; diag "$(tail -n 8 "$T/uas_fwd_early.out")"; fi
@@ -286,7 +288,7 @@ is "$(legs +15557770304)" "sip:forward_failed:480 forward:transport_error:503" \
 rm -f "$T/uas_fwd_fail.msg"
 target_sipp uas_fwd_fail -e "s/@STATUS@/486/; s/@PHRASE@/Busy Here/" &
 TPID=$!
-sleep 0.5
+sleep 1
 if caller_sipp +15551230003 +15557770401 403; then ok "a disallowed target: the caller gets 403"
 else not_ok "a disallowed target: the caller gets 403"; diag "$(tail -n 6 "$T/uac-403.out")"; fi
 sleep 1
@@ -302,7 +304,7 @@ is "$(legs +15557770401)" "sip:forward_denied:403" "recorded as forward_denied, 
 target_sipp uas_fwd_auth -e "s/@USER@/acme-out/; s|@TONE@|$T/tone-600-ulaw.wav|" \
     -e "s/@WAIT@/2000/; s/@END@/bye/" &
 TPID=$!
-sleep 0.5
+sleep 1
 sed -e 's/@TARGET@/sip:\\+15557654322@127\\.0\\.0\\.5:'"$DEAD"'/' -e "s|@FRAG@|SIP/2.0 486 Busy Here|" \
     "$SIPP_DIR/uac_refer.xml" >"$T/refer.xml"
 if sipp 127.0.0.1:"$SIP_PORT" -i $CARRIER -p "$(free_port)" -mp "$(free_port)" -sf "$T/refer.xml" \
