@@ -48,6 +48,8 @@ struct sip_leg {
 	struct sip_desk	*desk;		/* ring_extension of a desk phone: its side */
 	struct fwd_bridge *fwd;		/* forward by bridge: the target's side */
 	int		 early;		/* 183 with our SDP sent (the bridge's) */
+	int		 ok_sent;	/* the bridge's 200 sent, the ACK not in yet */
+	char		 end_on_ready[32];	/* the target left before the caller's ACK: why */
 };
 
 static nua_t *in_nua;
@@ -377,6 +379,7 @@ in_fwd_answer(void *arg, const char *sdp)
 		return;
 	log_info("sip: call %s: forward: the target answered: answering the caller",
 	    leg->call->id);
+	leg->ok_sent = 1;
 	nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
 	    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
 }
@@ -423,6 +426,11 @@ in_fwd_ended(void *arg, const char *cause)
 
 	fwd_bridge_free(leg->fwd, cause);
 	leg->fwd = NULL;
+	/* A 200 cannot be taken back: the BYE waits for the caller's ACK. */
+	if (leg->ok_sent && !leg->answered) {
+		snprintf(leg->end_on_ready, sizeof(leg->end_on_ready), "%s", cause);
+		return;
+	}
 	in_end(leg, cause);
 }
 
@@ -874,6 +882,8 @@ in_state(struct sip_leg *leg, tagi_t *tags)
 		store_call_answered(leg->call->id, 0);
 		store_leg_answered(leg->call->leg_id, 0);
 		call_events_answered(leg->call);
+		if (leg->end_on_ready[0] != '\0')
+			in_end(leg, leg->end_on_ready);
 	}
 	if (cs == nua_callstate_terminated) {
 		in_record_end(leg, "terminated", 0);
