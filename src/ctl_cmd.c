@@ -14,6 +14,7 @@
 #include "ctl_cmd_int.h"
 #include "ctl_fmt.h"
 #include "json.h"
+#include "lk_bridge.h"
 #include "log.h"
 #include "loop.h"
 #include "reload.h"
@@ -54,6 +55,11 @@ static const struct ctl_cmd {
 	{ "calls", "", 0, 0, ctl_cmd_calls, "calls in progress" },
 	{ "call", "ID", 1, 1, ctl_cmd_call, "one call with its legs" },
 	{ "hangup", "ID", 1, 1, ctl_cmd_hangup, "end a call in progress" },
+	{ "transfer", "ID --to TARGET [--method refer|bridge]", 3, 5, ctl_cmd_transfer,
+	    "transfer an answered call in a room: REFER, or a bridge through the trunk" },
+	{ "originate", "--extension EXT --to NUMBER [--trunk ID] [--tenant ID] [--timeout S]",
+	    4, 10, ctl_cmd_originate,
+	    "click-to-call: the room and the user's token now, the number rung meanwhile" },
 	{ "cdr", "[--since ISO8601] [--limit N]", 0, 4, ctl_cmd_cdr,
 	    "finished calls, newest first (default 100, at most 10000)" },
 	{ "voicemail", "[EXT]", 0, 1, ctl_cmd_voicemail, "voicemail messages" },
@@ -431,6 +437,9 @@ ctl_cmd_metrics(const struct ctl_request *req, struct buf *out)
 	    "Database writes queued, not yet carried out.");
 	buf_printf(out, "scaidial_store_queue_length %" PRIu64 "\n", queued);
 	ctl_cmd_metrics_sip(out, cfg);
+	ctl_cmd_metric(out, "scaidial_livekit_bridges", "gauge",
+	    "Calls whose SIP participant is in (or joining) a LiveKit room.");
+	buf_printf(out, "scaidial_livekit_bridges %zu\n", lk_bridge_count());
 	media_metrics(out);
 	return 0;
 }

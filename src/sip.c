@@ -18,6 +18,7 @@
 #include "reload.h"
 #include "sip.h"
 #include "sip_guard.h"
+#include "originate.h"
 #include "sip_in.h"
 #include "sip_nua.h"
 #include "sip_out.h"
@@ -363,6 +364,7 @@ sip_fini(void)
 {
 	if (sip_nua == NULL)
 		return;
+	originate_fini();
 	sip_in_fini();
 	sip_registrar_fini();
 	sip_out_fini();

@@ -11,12 +11,14 @@
 
 #include "call.h"
 #include "call_events.h"
+#include "call_room.h"
 #include "config.h"
 #include "dialplan.h"
 #include "fwd_bridge.h"
 #include "log.h"
 #include "loop.h"
 #include "number.h"
+#include "policy.h"
 #include "reload.h"
 #include "sip_guard.h"
 #include "sip_in.h"
@@ -31,6 +33,9 @@
 #include "store.h"
 #include "xmalloc.h"
 
+/* How long the target of a transfer by bridge may ring. */
+#define IN_XFER_RING_S	30
+
 struct sip_leg {
 	struct sip_owner owner;		/* first: the handle's magic */
 	struct call	*call;
@@ -41,9 +46,12 @@ struct sip_leg {
 	size_t		 offer_len;
 	struct voicemail *vm;		/* while the call is in voicemail */
 	struct ring	*ring;		/* while an extension rings */
-	struct media_session *ms;	/* a call answered only to be transferred */
+	struct call_room *room;		/* the caller's participant in the call's room */
+	struct media_session *ms;	/* answered to the room, or only to be transferred */
+	char		 cause[40];	/* why the call ended, for the room's legs */
 	char		*refer_to;	/* forward by REFER: the target, sent once answered */
 	int		 refer_sent;
+	int		 xfer;		/* the REFER is a transfer asked from the room */
 	char		 fwd_leg[CALL_ID_LEN + 1];	/* the forward leg's record */
 	struct sip_desk	*desk;		/* ring_extension of a desk phone: its side */
 	struct fwd_bridge *fwd;		/* forward by bridge: the target's side */
@@ -71,6 +79,7 @@ in_record_end(struct sip_leg *leg, const char *cause, int status)
 	if (leg->recorded)
 		return;
 	leg->recorded = 1;
+	snprintf(leg->cause, sizeof(leg->cause), "%s", cause);
 	c->state = CALL_ENDING;
 	if (leg->fwd != NULL) {
 		fwd_bridge_free(leg->fwd, cause);
@@ -95,6 +104,7 @@ in_leg_free(struct sip_leg *leg)
 	if (leg->vm != NULL)
 		voicemail_caller_gone(leg->vm);
 	ring_stop(leg->ring);
+	call_room_end(leg->room, leg->cause[0] ? leg->cause : "call_ended");
 	sip_desk_free(leg->desk, "terminated");
 	fwd_bridge_free(leg->fwd, "terminated");
 	if (leg->ms != NULL)
@@ -185,6 +195,8 @@ in_ring_done(void *arg, const char *why)
 	struct sip_leg *leg = arg;
 	struct call *c = leg->call;
 
+	call_room_end(leg->room, why);
+	leg->room = NULL;
 	ring_stop(leg->ring);
 	leg->ring = NULL;
 	if (leg->recorded)
@@ -206,6 +218,8 @@ in_media_event(struct media_session *ms, const struct media_event *ev, void *arg
 	(void)ms;
 	if (ev->type == MEDIA_EV_RTP_TIMEOUT && !leg->recorded)
 		in_end(leg, "rtp_timeout");
+	else if (ev->type == MEDIA_EV_DTMF && leg->room != NULL)
+		call_room_dtmf(leg->room, ev->digit);
 	else if (ev->type == MEDIA_EV_DTMF && leg->fwd != NULL)
 		fwd_bridge_digit(leg->fwd, ev->digit);
 	else if (ev->type == MEDIA_EV_DTMF && leg->desk != NULL)
@@ -214,9 +228,102 @@ in_media_event(struct media_session *ms, const struct media_event *ev, void *arg
 
 static void in_ring_desk(struct sip_leg *, const struct dialplan_step *);
 
-/* ring_extension: 180 Ringing while the extension's user or bot is called to the room.
- * The LiveKit leg that would answer the call from the room is not in this build, so the
- * ring ends by its timeout (or the caller's CANCEL) and the chain goes on. */
+/* The awaited user or bot is in the room: the call is answered and bridged to it. */
+static void
+in_room_arrived(void *arg, const char *identity)
+{
+	struct sip_leg *leg = arg;
+	struct call *c = leg->call;
+	char *answer = NULL;
+	int status = 488;
+
+	if (leg->recorded || leg->ring == NULL)
+		return;
+	ring_answered(leg->ring);
+	leg->ring = NULL;
+	if (leg->offer == NULL || (leg->ms = media_session_new(c->cfg, c->trunk, leg->offer,
+	    leg->offer_len, &answer, &status, in_media_event, leg)) == NULL) {
+		log_warn("sip: call %s: %s answered but the caller's SDP cannot be: %d", c->id,
+		    identity, status);
+		in_reject(leg, status, sip_status_phrase(status) ? sip_status_phrase(status) :
+		    "Not Acceptable Here", "media_refused");
+		return;
+	}
+	log_info("sip: call %s: answered by %s", c->id, identity);
+	nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+	    SIPTAG_PAYLOAD_STR(answer), TAG_END());
+	free(answer);
+	if (call_room_bridge(leg->room, leg->ms) != 0) {
+		in_end(leg, "bridge_failed");
+		return;
+	}
+	call_room_status(leg->room, "active");
+}
+
+/* Everyone the caller was talking to has left. */
+static void
+in_room_empty(void *arg)
+{
+	struct sip_leg *leg = arg;
+
+	if (!leg->recorded)
+		in_end(leg, "room_empty");
+}
+
+static void
+in_room_lost(void *arg, const char *why)
+{
+	struct sip_leg *leg = arg;
+
+	(void)why;
+	if (leg->ring != NULL)
+		in_ring_done(leg, "livekit_lost");
+	else if (!leg->recorded)
+		in_end(leg, "livekit_lost");
+}
+
+/* A digit from the room, to the carrier as the trunk wants it. */
+static void
+in_room_dtmf(void *arg, char digit)
+{
+	struct sip_leg *leg = arg;
+	char body[48];
+
+	if (leg->ms == NULL || leg->recorded)
+		return;
+	if (leg->call->trunk->dtmf == DTMF_INFO) {
+		snprintf(body, sizeof(body), "Signal=%c\r\nDuration=160\r\n", digit);
+		nua_info(leg->nh, SIPTAG_CONTENT_TYPE_STR("application/dtmf-relay"),
+		    SIPTAG_PAYLOAD_STR(body), TAG_END());
+	} else if (media_session_send_dtmf(leg->ms, digit) != 0) {
+		log_warn("sip: call %s: digit %c not sent to the caller", leg->call->id, digit);
+	}
+}
+
+static void in_room_transfer(void *, const char *, const char *, const char *);
+
+static const struct call_room_cb in_room_cb = {
+	.arrived = in_room_arrived,
+	.empty = in_room_empty,
+	.lost = in_room_lost,
+	.dtmf = in_room_dtmf,
+	.transfer = in_room_transfer,
+};
+
+static int
+in_ring_ready(void *arg, const char *room)
+{
+	struct sip_leg *leg = arg;
+	const struct dialplan_step *st = &leg->call->decision.steps[leg->call->step];
+	char await[256];
+
+	ring_identity(st->extension, await, sizeof(await));
+	leg->room = call_room_join(leg->call, room, await, NULL, "ringing", &in_room_cb, leg);
+	return leg->room != NULL ? 0 : -1;
+}
+
+/* ring_extension: 180 Ringing while the extension's user or bot is called to the room;
+ * the caller's participant waits there and answers when they arrive. */
 static void
 in_ring(struct sip_leg *leg, const struct dialplan_step *st)
 {
@@ -229,9 +336,8 @@ in_ring(struct sip_leg *leg, const struct dialplan_step *st)
 	nua_respond(leg->nh, SIP_180_RINGING, TAG_END());
 	c->state = CALL_RINGING;
 	store_call_set_state(c->id, "ringing");
-	leg->ring = ring_start(c, st, in_ring_done, leg);
+	leg->ring = ring_start(c, st, in_ring_ready, in_ring_done, leg);
 }
-
 
 /* The Refer-To of a forward target: a SIP URI as written, or the E.164 number at the
  * carrier the call came from (the trunk's address, else its registrar). */
@@ -306,12 +412,23 @@ in_refer_outcome(struct sip_leg *leg, int status, const char *how)
 	if (status < 200 || leg->refer_sent != 1)
 		return;
 	leg->refer_sent = 2;	/* decided: later NOTIFYs change nothing */
+	if (leg->xfer && status >= 300) {
+		/* The caller is still in the room with whoever asked: the call goes on. */
+		log_warn("sip: call %s: transfer to %s failed (%s %d): the call stays in the room",
+		    leg->call->id, leg->refer_to, how, status);
+		store_leg_ended(leg->fwd_leg, 0, "refer_failed", status);
+		free(leg->refer_to);
+		leg->refer_to = NULL;
+		leg->refer_sent = 0;
+		leg->xfer = 0;
+		return;
+	}
 	if (status < 300) {
 		log_info("sip: call %s: transferred to %s (%s %d)", leg->call->id, leg->refer_to,
 		    how, status);
 		store_leg_answered(leg->fwd_leg, 0);
 		store_leg_ended(leg->fwd_leg, 0, "referred", status);
-		in_end(leg, "forwarded");
+		in_end(leg, leg->xfer ? "transferred" : "forwarded");
 	} else {
 		log_warn("sip: call %s: transfer to %s failed (%s %d)", leg->call->id,
 		    leg->refer_to, how, status);
@@ -552,6 +669,89 @@ in_bridge(struct sip_leg *leg, const struct dialplan_step *st,
 	} else {
 		in_reject(leg, 480, "Temporarily Unavailable", cause);
 	}
+}
+
+/* A transfer of an answered call in a room, asked by a participant or scaidial-ctl:
+ * REFER (the carrier takes the caller elsewhere; on failure the caller stays in the room)
+ * or bridge (the target is called through the trunk and the caller, who leaves the room
+ * at once, is connected to it when it answers; a failure ends the call). */
+static int
+in_transfer(struct sip_leg *leg, const char *target, const char *method, char *err,
+    size_t errlen)
+{
+	struct call *c = leg->call;
+	enum fwd_bridge_refusal why = FWD_BRIDGE_FAILED;
+	struct media_session *ms = leg->ms;
+
+	if (method == NULL || method[0] == '\0')
+		method = "refer";
+	if (strcmp(method, "refer") != 0 && strcmp(method, "bridge") != 0) {
+		snprintf(err, errlen, "method '%s': refer or bridge", method);
+		return -1;
+	}
+	if (!leg->answered || leg->room == NULL || leg->recorded || ms == NULL) {
+		snprintf(err, errlen, "call %s is not an answered call in a room", c->id);
+		return -1;
+	}
+	if (leg->refer_sent == 1 || leg->fwd != NULL) {
+		snprintf(err, errlen, "call %s is being transferred already", c->id);
+		return -1;
+	}
+	if (!policy_target_allowed(c->tenant, target)) {
+		snprintf(err, errlen, "%s is not allowed for tenant %s (policy outbound_allow)",
+		    target, c->tenant->id);
+		log_warn("sip: call %s: transfer to %s refused by tenant %s's outbound_allow",
+		    c->id, target, c->tenant->id);
+		return -1;
+	}
+	if (strcmp(method, "refer") == 0) {
+		if ((leg->refer_to = in_refer_uri(c, target)) == NULL) {
+			snprintf(err, errlen, "trunk %s has no carrier address to REFER to",
+			    c->trunk->id);
+			return -1;
+		}
+		leg->xfer = 1;
+		in_refer_send(leg);
+		return 0;
+	}
+	leg->fwd = fwd_bridge_start(c, target, IN_XFER_RING_S, NULL, 0, ms, in_media_event, leg,
+	    &in_fwd_ops, leg, &why);
+	if (leg->fwd == NULL) {
+		snprintf(err, errlen, "%s", why == FWD_BRIDGE_DENIED ?
+		    "the target is not allowed (policy outbound_allow)" :
+		    "the target could not be called (see the daemon's log)");
+		return -1;
+	}
+	leg->ms = NULL;		/* the bridge's now */
+	log_info("sip: call %s: transfer by bridge to %s: the caller leaves the room", c->id,
+	    target);
+	call_room_end(leg->room, "transferred");
+	leg->room = NULL;
+	return 0;
+}
+
+static void
+in_room_transfer(void *arg, const char *identity, const char *target, const char *method)
+{
+	struct sip_leg *leg = arg;
+	char err[200];
+
+	if (in_transfer(leg, target, method, err, sizeof(err)) != 0)
+		log_warn("sip: call %s: transfer asked by %s refused: %s", leg->call->id,
+		    identity, err);
+}
+
+int
+sip_in_transfer(const char *call_id, const char *target, const char *method, char *err,
+    size_t errlen)
+{
+	struct call *c = call_find(call_id);
+
+	if (c == NULL || c->sip == NULL) {
+		snprintf(err, errlen, "no inbound call '%s' in progress", call_id);
+		return -1;
+	}
+	return in_transfer(c->sip, target, method, err, errlen);
 }
 
 /* Carries out the call's current dialplan step. */
@@ -823,6 +1023,11 @@ in_reinvite(struct sip_leg *leg, const sip_t *sip)
 		return;
 	}
 	log_info("sip: call %s: re-INVITE answered", leg->call->id);
+	/* A new codec rate ended the bridge: again at the new rate. */
+	if (leg->room != NULL && ms == leg->ms && media_session_bridged(ms) == 0 &&
+	    call_room_bridge(leg->room, ms) != 0)
+		log_warn("sip: call %s: the room's audio could not follow the new codec",
+		    leg->call->id);
 	nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
 	    SIPTAG_PAYLOAD_STR(answer), TAG_END());
 	free(answer);
@@ -861,7 +1066,9 @@ in_info(struct sip_leg *leg, const sip_t *sip)
 	log_info("sip: call %s: INFO digit %c", leg->call->id, digit);
 	if (leg->vm != NULL)
 		voicemail_digit(leg->vm, digit);
-	if (leg->fwd != NULL)
+	else if (leg->room != NULL)
+		call_room_dtmf(leg->room, digit);
+	else if (leg->fwd != NULL)
 		fwd_bridge_digit(leg->fwd, digit);
 	if (leg->desk != NULL)
 		sip_desk_digit(leg->desk, digit);
