@@ -125,7 +125,7 @@ legs() {
 legs_of() {
 	db "select group_concat(kind || ':' || ifnull(cause,'') || ':' || sip_status, ' ') from (select kind, cause, sip_status from call_legs where call_id = '$1' order by started_ms, kind desc)"
 }
-ended() { wait_until 5 sh -c "[ -n \"\$(sqlite3 '$T/state/scaidial.db' \"select ended_ms from calls where (caller = '$1' or id = '$1') and ended_ms is not null\")\" ]"; }
+ended() { wait_until 5 sh -c "[ -n \"\$(sqlite3 '$T/state/scaidial.db' \"select cause from calls where (caller = '$1' or id = '$1') and ifnull(cause, '') != ''\")\" ]"; }
 # heard NAME: what baresip NAME decoded from the call (its sndfile dump).
 heard() { ls "$T/bs-$1"/dump-*-dec.wav 2>/dev/null | head -n 1; }
 # share FILE HZ: the part of the WAV's energy that is a tone at HZ (0..1), summed over
@@ -318,6 +318,20 @@ is "$(legs +15557770501)" "sip:callee_bye:0 forward:refer_failed:486 forward:cal
     "the REFER's leg keeps its 486, the bridge's leg follows"
 
 check "daemon still running" daemon_alive
+
+# 6. The daemon stops during a bridged call: both legs end with BYE, cause daemon_stop.
+target_phone 12 stop-target &
+TPID=$!
+sleep 1
+caller stop +15551230001 10 &
+CPID=$!
+if wait_until 8 sh -c "[ \"\$(sqlite3 '$T/state/scaidial.db' \"select count(*) from call_legs where kind = 'forward' and ifnull(answered_ms, 0) > 0 and ifnull(cause, '') = ''\")\" = 1 ]"; then
+	ok "a bridged call is up"; else not_ok "a bridged call is up"; fi
 stop_daemon
-is "$STOP_RC" 0 "the daemon stops cleanly"
+is "$STOP_RC" 0 "the daemon stops cleanly during it"
+wait "$CPID" "$TPID"
+STOPPED=$(db "select id from calls where did = '+15551230001' order by started_ms desc limit 1")
+is "$(legs_of "$STOPPED")" "sip:daemon_stop:0 forward:daemon_stop:0" "both legs end with cause daemon_stop"
+like "$(grep -a -c 'BYE sip:' "$T/stop-target.log")" "^[1-9]" "the target got BYE"
+like "$(grep -a -c 'BYE sip:' "$T/stop.log")" "^[1-9]" "the caller got BYE"
 done_testing
