@@ -17,6 +17,7 @@
 #include "log.h"
 #include "loop.h"
 #include "number.h"
+#include "policy.h"
 #include "reload.h"
 #include "sip_guard.h"
 #include "sip_in.h"
@@ -247,6 +248,13 @@ in_refer(struct sip_leg *leg, const struct dialplan_step *st)
 	char *answer = NULL;
 	int status = 500;
 
+	/* The same guard as the bridge: the carrier would place this call for us. */
+	if (!policy_target_allowed(c->tenant, st->target)) {
+		log_warn("sip: call %s: forward to %s refused: not allowed by tenant %s "
+		    "policy.outbound_allow", c->id, st->target, c->tenant->id);
+		in_reject(leg, 403, "Forbidden", "forward_denied");
+		return;
+	}
 	if ((leg->refer_to = in_refer_uri(c, st->target)) == NULL) {
 		log_warn("sip: call %s: trunk %s has no carrier address to REFER to", c->id,
 		    c->trunk->id);

@@ -47,7 +47,8 @@ dids = ( { number = "+15551230001"; trunk = "phone"; dialplan = "to-phone"; },
   { number = "+15551230002"; trunk = "carrier"; dialplan = "to-carrier"; },
   { number = "+15551230003"; trunk = "carrier"; dialplan = "denied"; },
   { number = "+15551230004"; trunk = "carrier"; dialplan = "refer-fallback"; },
-  { number = "+15551230005"; trunk = "phone722"; dialplan = "to-phone"; } );
+  { number = "+15551230005"; trunk = "phone722"; dialplan = "to-phone"; },
+  { number = "+15551230006"; trunk = "carrier"; dialplan = "refer-denied"; } );
 dialplans = ( { id = "to-phone"; tenant = "acme";
     rules = ( { priority = 10; action = "forward"; target = "+15557654321"; method = "bridge"; } ); },
   { id = "to-carrier"; tenant = "acme";
@@ -56,6 +57,9 @@ dialplans = ( { id = "to-phone"; tenant = "acme";
   { id = "denied"; tenant = "acme";
     rules = ( { priority = 10; action = "forward"; target = "sip:+33123456789@$SIPP_T:$ST";
                 method = "bridge"; } ); },
+  { id = "refer-denied"; tenant = "acme";
+    rules = ( { priority = 10; action = "forward"; target = "sip:+33123456789@$SIPP_T:$ST";
+                method = "refer"; } ); },
   { id = "refer-fallback"; tenant = "acme";
     rules = ( { priority = 10; action = "forward"; target = "+15557654322"; method = "refer";
                 fallback = "bridge"; } ); } );
@@ -298,6 +302,10 @@ is "$(cat "$T/uas_fwd_fail.msg" 2>/dev/null | grep -a -c 'INVITE sip:')" 0 \
     "and the target saw no INVITE"
 ended +15557770401
 is "$(legs +15557770401)" "sip:forward_denied:403" "recorded as forward_denied, no forward leg"
+if caller_sipp +15551230006 +15557770402 403; then ok "by REFER too: 403 before the call is answered"
+else not_ok "a disallowed REFER target: the caller gets 403"; diag "$(tail -n 6 "$T/uac-403.out")"; fi
+ended +15557770402
+is "$(legs +15557770402)" "sip:forward_denied:403" "recorded as forward_denied"
 
 # 5. REFER refused by the carrier (NOTIFY 486) with fallback = "bridge": the call, already
 #    answered for the REFER, is bridged to the target instead; the target's BYE ends it.
