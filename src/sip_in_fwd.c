@@ -54,6 +54,13 @@ sip_in_fwd_refer(struct sip_leg *leg, const struct dialplan_step *st)
 	char *answer = NULL;
 	int status = 500;
 
+	/* The same guard as the bridge: the carrier would place this call for us. */
+	if (!policy_target_allowed(c->tenant, st->target)) {
+		log_warn("sip: call %s: forward to %s refused: not allowed by tenant %s "
+		    "policy.outbound_allow", c->id, st->target, c->tenant->id);
+		sip_in_reject(leg, 403, "Forbidden", "forward_denied");
+		return;
+	}
 	if ((leg->refer_to = sip_in_fwd_refer_uri(c, st->target)) == NULL) {
 		log_warn("sip: call %s: trunk %s has no carrier address to REFER to", c->id,
 		    c->trunk->id);

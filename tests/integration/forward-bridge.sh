@@ -47,7 +47,8 @@ dids = ( { number = "+15551230001"; trunk = "phone"; dialplan = "to-phone"; },
   { number = "+15551230002"; trunk = "carrier"; dialplan = "to-carrier"; },
   { number = "+15551230003"; trunk = "carrier"; dialplan = "denied"; },
   { number = "+15551230004"; trunk = "carrier"; dialplan = "refer-fallback"; },
-  { number = "+15551230005"; trunk = "phone722"; dialplan = "to-phone"; } );
+  { number = "+15551230005"; trunk = "phone722"; dialplan = "to-phone"; },
+  { number = "+15551230006"; trunk = "carrier"; dialplan = "refer-denied"; } );
 dialplans = ( { id = "to-phone"; tenant = "acme";
     rules = ( { priority = 10; action = "forward"; target = "+15557654321"; method = "bridge"; } ); },
   { id = "to-carrier"; tenant = "acme";
@@ -56,6 +57,9 @@ dialplans = ( { id = "to-phone"; tenant = "acme";
   { id = "denied"; tenant = "acme";
     rules = ( { priority = 10; action = "forward"; target = "sip:+33123456789@$SIPP_T:$ST";
                 method = "bridge"; } ); },
+  { id = "refer-denied"; tenant = "acme";
+    rules = ( { priority = 10; action = "forward"; target = "sip:+33123456789@$SIPP_T:$ST";
+                method = "refer"; } ); },
   { id = "refer-fallback"; tenant = "acme";
     rules = ( { priority = 10; action = "forward"; target = "+15557654322"; method = "refer";
                 fallback = "bridge"; } ); } );
@@ -125,7 +129,7 @@ legs() {
 legs_of() {
 	db "select group_concat(kind || ':' || ifnull(cause,'') || ':' || sip_status, ' ') from (select kind, cause, sip_status from call_legs where call_id = '$1' order by started_ms, kind desc)"
 }
-ended() { wait_until 5 sh -c "[ -n \"\$(sqlite3 '$T/state/scaidial.db' \"select ended_ms from calls where (caller = '$1' or id = '$1') and ended_ms is not null\")\" ]"; }
+ended() { wait_until 5 sh -c "[ -n \"\$(sqlite3 '$T/state/scaidial.db' \"select cause from calls where (caller = '$1' or id = '$1') and ifnull(cause, '') != ''\")\" ]"; }
 # heard NAME: what baresip NAME decoded from the call (its sndfile dump).
 heard() { ls "$T/bs-$1"/dump-*-dec.wav 2>/dev/null | head -n 1; }
 # share FILE HZ: the part of the WAV's energy that is a tone at HZ (0..1), summed over
@@ -298,6 +302,10 @@ is "$(cat "$T/uas_fwd_fail.msg" 2>/dev/null | grep -a -c 'INVITE sip:')" 0 \
     "and the target saw no INVITE"
 ended +15557770401
 is "$(legs +15557770401)" "sip:forward_denied:403" "recorded as forward_denied, no forward leg"
+if caller_sipp +15551230006 +15557770402 403; then ok "by REFER too: 403 before the call is answered"
+else not_ok "a disallowed REFER target: the caller gets 403"; diag "$(tail -n 6 "$T/uac-403.out")"; fi
+ended +15557770402
+is "$(legs +15557770402)" "sip:forward_denied:403" "recorded as forward_denied"
 
 # 5. REFER refused by the carrier (NOTIFY 486) with fallback = "bridge": the call, already
 #    answered for the REFER, is bridged to the target instead; the target's BYE ends it.
@@ -318,6 +326,20 @@ is "$(legs +15557770501)" "sip:callee_bye:0 forward:refer_failed:486 forward:cal
     "the REFER's leg keeps its 486, the bridge's leg follows"
 
 check "daemon still running" daemon_alive
+
+# 6. The daemon stops during a bridged call: both legs end with BYE, cause daemon_stop.
+target_phone 12 stop-target &
+TPID=$!
+sleep 1
+caller stop +15551230001 10 &
+CPID=$!
+if wait_until 8 sh -c "[ \"\$(sqlite3 '$T/state/scaidial.db' \"select count(*) from call_legs where kind = 'forward' and ifnull(answered_ms, 0) > 0 and ifnull(cause, '') = ''\")\" = 1 ]"; then
+	ok "a bridged call is up"; else not_ok "a bridged call is up"; fi
 stop_daemon
-is "$STOP_RC" 0 "the daemon stops cleanly"
+is "$STOP_RC" 0 "the daemon stops cleanly during it"
+wait "$CPID" "$TPID"
+STOPPED=$(db "select id from calls where did = '+15551230001' order by started_ms desc limit 1")
+is "$(legs_of "$STOPPED")" "sip:daemon_stop:0 forward:daemon_stop:0" "both legs end with cause daemon_stop"
+like "$(grep -a -c 'BYE sip:' "$T/stop-target.log")" "^[1-9]" "the target got BYE"
+like "$(grep -a -c 'BYE sip:' "$T/stop.log")" "^[1-9]" "the caller got BYE"
 done_testing
