@@ -57,8 +57,8 @@ struct lk_session {
 	int		 remote_final;
 	struct lk_roster *roster;
 	struct lk_rtcp	*rtcp;
-	GSource		*rtcp_timer;	/* every second; a report every fifth */
-	unsigned	 rtcp_ticks;
+	GSource		*rtcp_timer;	/* every second */
+	unsigned	 rtcp_ticks;	/* seconds since media is up */
 	int		 nack;		/* the answer kept a=rtcp-fb:<opus> nack */
 	unsigned	 drop_every;	/* test hook: lk_session_test_drop() */
 	uint64_t	 frames;
@@ -455,15 +455,17 @@ static const struct datachan_cb lk_session_dc_cb = {
 	.closed = lk_session_dc_closed,
 };
 
-/* Reports go out 1 s after media is up, then every LK_RTCP_INTERVAL_MS: the first SR
- * gives the SFU our NTP/RTP mapping early, and its RRs the LSR our RTT needs. */
+/* Reports go out 1 s and 2 s after media is up, then every LK_RTCP_INTERVAL_MS: the early
+ * SRs give the SFU our NTP/RTP mapping soon (one sent before its receiver for our track is
+ * set up is lost on it), and its RRs the LSR our RTT needs. */
 static gboolean
 lk_session_rtcp_tick(gpointer arg)
 {
 	struct lk_session *s = arg;
+	unsigned t = ++s->rtcp_ticks;
 	size_t n;
 
-	if (s->rtcp_ticks++ % (LK_RTCP_INTERVAL_MS / 1000) != 0 || s->ended)
+	if ((t > 2 && t % (LK_RTCP_INTERVAL_MS / 1000) != 0) || s->ended)
 		return G_SOURCE_CONTINUE;
 	n = lk_rtcp_build(s->rtcp, s->rtcp_pkt, LK_RTP_MAX, g_get_real_time());
 	if (n > 0 && webrtc_send_rtcp(s->rtc, s->rtcp_pkt, (int)n) != 0)
@@ -505,7 +507,6 @@ lk_session_on_rtc_state(void *arg, enum webrtc_state st, const char *why)
 		s->rtcp_timer = g_timeout_source_new_seconds(1);
 		g_source_set_callback(s->rtcp_timer, lk_session_rtcp_tick, s, NULL);
 		g_source_attach(s->rtcp_timer, s->ctx);
-		s->rtcp_ticks = 1;	/* the first report after one second */
 	}
 	if (s->cb->dtmf != NULL && s->dc == NULL) {
 		/* LiveKit's client channels: both must open or the server drops the PC. */
@@ -687,7 +688,8 @@ lk_session_stats(const struct lk_session *s, struct lk_session_stats *st)
 {
 	lk_rtcp_stats(s->rtcp, &st->rtcp);
 	st->nack = s->nack;
-	st->ice_transport = s->rtc != NULL ? webrtc_transport(s->rtc) : "";
+	g_strlcpy(st->ice_transport, s->rtc != NULL ? webrtc_transport(s->rtc) : "",
+	    sizeof st->ice_transport);
 	st->test_dropped = s->dropped;
 }
 

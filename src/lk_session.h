@@ -54,7 +54,7 @@ int	 lk_session_set_rate(struct lk_session *, int rate);
 struct lk_session_stats {
 	struct lk_rtcp_stats rtcp;	/* RTT, loss at the SFU, NACKs answered */
 	int		 nack;		/* the server's answer kept NACK for our track */
-	const char	*ice_transport;	/* "udp", "tcp", "" before ICE chose a pair */
+	char		 ice_transport[8];	/* "udp", "tcp", "" before ICE chose a pair */
 	uint64_t	 test_dropped;	/* packets lk_session_test_drop() held back */
 };
 void	 lk_session_stats(const struct lk_session *, struct lk_session_stats *);
