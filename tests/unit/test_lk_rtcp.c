@@ -73,37 +73,39 @@ test_nack(void)
 {
 	struct lk_rtcp *r = lk_rtcp_new(OUR_SSRC, "cname-x");
 	struct lk_rtcp_stats st;
-	uint8_t pkt[200], sent[40][200], nack[16];
-	size_t len[40];
+	enum { N = LK_RTCP_HISTORY + 24, OLD = N - LK_RTCP_HISTORY - 1, KEPT = OLD + 10 };
+	uint8_t pkt[200], sent[N][200], nack[16];
+	size_t len[N];
 	uint16_t base = 65520;	/* the ring crosses the sequence wrap */
 	int i, same;
 
-	for (i = 0; i < 40; i++) {
+	for (i = 0; i < N; i++) {
 		len[i] = make_rtp(pkt, OUR_SSRC, (uint16_t)(base + i), 1000u + 960u * (uint32_t)i,
 		    60 + (size_t)i);
 		memcpy(sent[i], pkt, len[i]);
 		lk_rtcp_sent(r, pkt, len[i], T0 + i * 20000LL);
 	}
-	/* Packet 38 and, from its bitmask, 39 (bit 0); both among the last 16. */
+	/* The last but one and, from its bitmask, the last (bit 0). */
 	nresent = 0;
-	is_int(lk_rtcp_input(r, nack, make_nack(nack, OUR_SSRC, (uint16_t)(base + 38), 0x0001),
+	is_int(lk_rtcp_input(r, nack, make_nack(nack, OUR_SSRC, (uint16_t)(base + N - 2), 0x0001),
 	    T0 + 800000, on_resend, NULL), 0, "a NACK parses");
 	is_int(nresent, 2, "two packets asked for, two sent again");
-	ok(nresent == 2 && resent_len[0] == len[38] &&
-	    memcmp(resent[0], sent[38], len[38]) == 0, "the first is packet 38 byte for byte "
-	    "(same sequence number and timestamp)");
-	ok(nresent == 2 && resent_len[1] == len[39] &&
-	    memcmp(resent[1], sent[39], len[39]) == 0, "the second is packet 39 byte for byte");
-	/* 24 .. 39 are kept (16); 20 and 30 asked for: 30 is there, 20 was overwritten. */
+	ok(nresent == 2 && resent_len[0] == len[N - 2] &&
+	    memcmp(resent[0], sent[N - 2], len[N - 2]) == 0, "the first is the one asked for, "
+	    "byte for byte (same sequence number and timestamp)");
+	ok(nresent == 2 && resent_len[1] == len[N - 1] &&
+	    memcmp(resent[1], sent[N - 1], len[N - 1]) == 0, "the second is the next one");
+	/* The last LK_RTCP_HISTORY are kept: OLD was overwritten, KEPT is there. */
 	nresent = 0;
-	lk_rtcp_input(r, nack, make_nack(nack, OUR_SSRC, (uint16_t)(base + 20), 1u << 9),
-	    T0 + 800000, on_resend, NULL);
+	lk_rtcp_input(r, nack, make_nack(nack, OUR_SSRC, (uint16_t)(base + OLD),
+	    (uint16_t)(1u << (KEPT - OLD - 1))), T0 + 800000, on_resend, NULL);
 	is_int(nresent, 1, "of a packet too old and one in the ring, one is sent");
-	same = nresent == 1 && memcmp(resent[0], sent[30], len[30]) == 0;
-	ok(same, "and it is packet 30 (after the wrap: seq %u)", (unsigned)(uint16_t)(base + 30));
+	same = nresent == 1 && memcmp(resent[0], sent[KEPT], len[KEPT]) == 0;
+	ok(same, "and it is the one in the ring (after the wrap: seq %u)",
+	    (unsigned)(uint16_t)(base + KEPT));
 	/* About another SSRC: nothing. */
 	nresent = 0;
-	lk_rtcp_input(r, nack, make_nack(nack, 0x99999999u, (uint16_t)(base + 38), 0),
+	lk_rtcp_input(r, nack, make_nack(nack, 0x99999999u, (uint16_t)(base + N - 2), 0),
 	    T0 + 800000, on_resend, NULL);
 	is_int(nresent, 0, "a NACK about another stream is not ours to answer");
 	lk_rtcp_stats(r, &st);
