@@ -88,6 +88,7 @@ else
 fi
 # libwebrtc's own count at the subscriber: every 10th packet lost for good would be ~40
 # lost; only retransmissions the SFU forwarded can fill those gaps.
+# shellcheck disable=SC2046
 set -- $(sed -n 's/^peer: inbound ssrc [0-9]* packets \([0-9]*\) lost \(-*[0-9]*\) nacks [0-9]* concealed \([0-9]*\) of \([0-9]*\) samples/\1 \2 \3 \4/p' "$T/peer.out" | head -n 1)
 if [ $# -eq 4 ] && [ "$1" -ge 200 ] && [ "$2" -le 2 ]; then
 	ok "the subscriber lost $2 of $1 packets (every 10th was held back by the probe)"
