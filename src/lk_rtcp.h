@@ -49,7 +49,8 @@ void	 lk_rtcp_received(struct lk_rtcp *, const uint8_t *pkt, size_t len, int64_t
  * source heard; SDES CNAME), in the clear; its length, or 0 when max is too small. */
 size_t	 lk_rtcp_build(struct lk_rtcp *, uint8_t *buf, size_t max, int64_t now_us);
 /* A decrypted RTCP compound packet from the SFU: SR/RR read, NACKs for our SSRC answered
- * through resend. 0, or -1 when it is malformed (what came before the fault is kept). */
+ * through resend (NULL: counted, not answered). 0, or -1 when it is malformed (what came
+ * before the fault is kept). */
 int	 lk_rtcp_input(struct lk_rtcp *, const uint8_t *buf, size_t len, int64_t now_us,
 	    lk_rtcp_resend_cb *resend, void *arg);
 void	 lk_rtcp_stats(const struct lk_rtcp *, struct lk_rtcp_stats *);

@@ -61,6 +61,7 @@ struct lk_session {
 	unsigned	 rtcp_ticks;	/* seconds since media is up */
 	int		 nack;		/* the answer kept a=rtcp-fb:<opus> nack */
 	unsigned	 drop_every;	/* test hook: lk_session_test_drop() */
+	int		 no_resend;	/* the same: NACKs not answered */
 	uint64_t	 frames;
 	uint64_t	 dropped;
 	char		 pkt_mid[32];	/* of the packet being decoded */
@@ -489,7 +490,8 @@ lk_session_on_rtcp(void *arg, const uint8_t *buf, size_t len)
 {
 	struct lk_session *s = arg;
 
-	if (lk_rtcp_input(s->rtcp, buf, len, g_get_real_time(), lk_session_resend, s) != 0)
+	if (lk_rtcp_input(s->rtcp, buf, len, g_get_real_time(),
+	    s->no_resend ? NULL : lk_session_resend, s) != 0)
 		log_debug("livekit: malformed RTCP from the server (%zu bytes)", len);
 }
 
@@ -678,9 +680,10 @@ lk_session_push_pcm(struct lk_session *s, const int16_t *pcm)
 }
 
 void
-lk_session_test_drop(struct lk_session *s, unsigned every)
+lk_session_test_drop(struct lk_session *s, unsigned every, int resend)
 {
 	s->drop_every = every;
+	s->no_resend = !resend;
 }
 
 void

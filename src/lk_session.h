@@ -60,8 +60,9 @@ struct lk_session_stats {
 void	 lk_session_stats(const struct lk_session *, struct lk_session_stats *);
 /* Test hook (scaidial-lkprobe --drop-every): every Nth RTP packet of ours goes into the
  * send history but not onto the wire, as if lost, so NACK retransmission can be seen
- * working against a real SFU. 0 (the default) sends everything. */
-void	 lk_session_test_drop(struct lk_session *, unsigned every);
+ * working against a real SFU; with resend 0, NACKs are not answered either (the control
+ * case). every 0 (the default) sends everything. */
+void	 lk_session_test_drop(struct lk_session *, unsigned every, int resend);
 /* Sends leave and closes the signalling connection; disconnected() follows. */
 void	 lk_session_leave(struct lk_session *);
 void	 lk_session_free(struct lk_session *);

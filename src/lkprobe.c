@@ -25,6 +25,7 @@ struct probe {
 	double		 tone;
 	int		 seconds;
 	unsigned	 drop_every;	/* --drop-every: test hook, see lk_session_test_drop */
+	int		 no_resend;	/* --no-resend: the same, NACKs not answered */
 	int		 rc;
 	int64_t		 t0;		/* monotonic us at start */
 	int64_t		 pub_t0;	/* when publishing began, 0 before */
@@ -44,7 +45,7 @@ static void
 probe_usage(void)
 {
 	fprintf(stderr, "usage: scaidial-lkprobe --url URL --token JWT [--token JWT...] [--tone HZ] "
-	    "[--seconds N] [--record FILE.wav] [--dtmf DIGITS] [--no-data] [--drop-every N] [-v]\n");
+	    "[--seconds N] [--record FILE.wav] [--dtmf DIGITS] [--no-data] [--drop-every N [--no-resend]] [-v]\n");
 	exit(2);
 }
 
@@ -292,7 +293,7 @@ probe_run(gpointer arg)
 		tick = g_timeout_source_new(10);
 		g_source_set_callback(tick, probe_tick, p, NULL);
 		g_source_attach(tick, ctx);
-		lk_session_test_drop(p->s, p->drop_every);
+		lk_session_test_drop(p->s, p->drop_every, !p->no_resend);
 		g_main_loop_run(p->loop);
 		g_source_destroy(tick);
 		g_source_unref(tick);
@@ -327,6 +328,7 @@ main(int argc, char **argv)
 		{ "dtmf", required_argument, NULL, 'd' },
 		{ "no-data", no_argument, NULL, 'n' },
 		{ "drop-every", required_argument, NULL, 'D' },
+		{ "no-resend", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct probe probes[PROBE_MAX];
@@ -336,6 +338,7 @@ main(int argc, char **argv)
 	double tone = 440;
 	int seconds = 5, ntok = 0, rc = 0, i, c;
 	long drop_every = 0;
+	int no_resend = 0;
 	char *end;
 
 	log_init("scaidial-lkprobe", 1);
@@ -367,6 +370,7 @@ main(int argc, char **argv)
 			if (*end != '\0' || drop_every < 2 || drop_every > 1000000)
 				probe_usage();
 			break;
+		case 'R': no_resend = 1; break;
 		case 's':
 			seconds = (int)strtol(optarg, &end, 10);
 			if (*end != '\0' || seconds < 1 || seconds > 86400)
@@ -376,7 +380,8 @@ main(int argc, char **argv)
 			probe_usage();
 		}
 	}
-	if (url == NULL || ntok == 0 || optind != argc || (cb.dtmf == NULL && dtmf != NULL))
+	if (url == NULL || ntok == 0 || optind != argc || (cb.dtmf == NULL && dtmf != NULL) ||
+	    (no_resend && drop_every == 0))
 		probe_usage();
 	for (i = 0; i < ntok; i++) {
 		struct probe *p = &probes[i];
@@ -389,6 +394,7 @@ main(int argc, char **argv)
 		p->tone = tone;
 		p->seconds = seconds;
 		p->drop_every = (unsigned)drop_every;
+		p->no_resend = no_resend;
 		p->dtmf = dtmf;
 		p->record = i == 0 ? record : NULL;	/* what the first participant hears */
 		threads[i] = g_thread_new("lkprobe", probe_run, p);

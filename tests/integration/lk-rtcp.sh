@@ -95,6 +95,27 @@ if [ $# -eq 4 ] && [ "$1" -ge 200 ] && [ "$2" -le 2 ]; then
 else
 	not_ok "the subscriber lost (almost) no packets (got: $*)"
 fi
+# The control: the same held-back packets, NACKs not answered (--no-resend). The SFU and
+# the subscriber must then see the loss, or the checks above prove nothing.
+room=control-$$
+"$LK_PY" "$PEER" peer "$LK_URL" "$(lk_token "$room" pybot)" --tone 1000 --from probe \
+    --timeout 40 --stats >"$T/peer2.out" 2>&1 &
+peer_pid=$!
+wait_until 20 grep -q 'peer: publishing' "$T/peer2.out"
+${SCAIDIAL_WRAPPER:-} "$PROBE" --url "$LK_URL" --token "$(lk_token "$room" probe)" --tone 440 \
+    --seconds 8 --no-data --drop-every 10 --no-resend >"$T/probe2.out" 2>"$T/probe2.err"
+is "$?" 0 "the control (--drop-every 10 --no-resend) exits 0"
+wait "$peer_pid"
+sed 's/^/# /' "$T/probe2.out" | grep 'rtcp:'
+sed 's/^/# /' "$T/peer2.out" | grep 'peer: inbound'
+like "$(cat "$T/probe2.out")" "nack on: [1-9][0-9]* nacks .* retransmitted 0 " \
+    "the control: NACKs came and none was answered"
+lost=$(sed -n 's/^peer: inbound ssrc [0-9]* packets [0-9]* lost \(-*[0-9]*\) .*/\1/p' "$T/peer2.out" | head -n 1)
+if [ -n "$lost" ] && [ "$lost" -ge 20 ]; then
+	ok "the control: without retransmission the subscriber lost $lost packets"
+else
+	not_ok "the control: without retransmission the subscriber loses packets (got '${lost:-none}')"
+fi
 # Concealment is no measure here: Opus in-band FEC hides a single loss even when nothing
 # is retransmitted; it is shown for the record.
 [ $# -eq 4 ] && diag "the subscriber concealed $3 of $4 samples"
