@@ -69,6 +69,23 @@ struct lk_session {
 	uint8_t		 rtcp_pkt[LK_RTP_MAX + DTLS_SRTP_TRAILER];
 };
 
+/* The media path's figures in the log at the end, for the daemon's calls too. */
+static void
+lk_session_log_rtcp(const struct lk_session *s)
+{
+	struct lk_rtcp_stats st;
+	char rtt[32] = "unknown";
+
+	if (!s->connected)
+		return;
+	lk_rtcp_stats(s->rtcp, &st);
+	if (st.rtt_us >= 0)
+		g_snprintf(rtt, sizeof rtt, "%.1f ms", (double)st.rtt_us / 1000);
+	log_info("livekit: media over ICE %s: rtt %s, the SFU lost %d of our packets, "
+	    "%" G_GUINT64_FORMAT " NACKed, %" G_GUINT64_FORMAT " sent again",
+	    webrtc_transport(s->rtc), rtt, st.cumulative_lost, st.nacked, st.retransmitted);
+}
+
 static void
 lk_session_end(struct lk_session *s, const char *reason)
 {
@@ -76,6 +93,7 @@ lk_session_end(struct lk_session *s, const char *reason)
 		return;
 	s->ended = 1;
 	log_info("livekit: session ended: %s", reason);
+	lk_session_log_rtcp(s);
 	s->cb->disconnected(s->arg, reason);
 }
 
