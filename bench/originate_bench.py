@@ -1,0 +1,416 @@
+#!/usr/bin/env python3
+"""originate_bench.py: the driver of bench/run-originate.sh (`make bench-originate`).
+
+  originate_bench.py capture OUT
+        raw capture on lo (AF_PACKET, root): every UDP datagram to or from 127.0.0.3 (the
+        carrier), with the kernel's receive timestamp (SO_TIMESTAMPNS, CLOCK_REALTIME), one
+        line each: "NS SRC DST KIND FIRSTLINE"; KIND is "sip" or "rtp". Ends on SIGTERM.
+  originate_bench.py rate SOCK DAEMON_PID TRUNK RATE SECONDS FIRST OUT
+        `originate` at RATE per second for SECONDS, numbers +1555888NNNN from NNNN=FIRST,
+        each request on its own connection to the admin socket (the protocol allows one
+        request per connection), spoken by this process: no process is spawned per
+        command. Writes one JSON line per request (number, start/end ns, OK/ERR, the
+        reason) and the daemon's CPU over the step.
+  originate_bench.py latency CAPTURE CARRIER_PORT REQUESTS...
+        command -> INVITE on the wire: each request's start matched by number to the
+        first INVITE for it in the capture; p50/p95/p99/max per file.
+  originate_bench.py audio SOCK TRUNK CALLS FIRST OUT
+        sequential calls: originate, join the room with the returned token (LiveKit's
+        Python SDK), time the first 20 ms of the carrier's 1000 Hz tone at the SDK; the
+        INVITE, 200, ACK and the first RTP are taken from the capture.
+  originate_bench.py audio-report OUT CAPTURE CARRIER_PORT RTP_LO RTP_HI DAEMON_LOG
+        the breakdown: capture (INVITE, 200, ACK, first RTP), the daemon's log (200
+        handled, joining the room, in the room, audio bridged; ms), the SDK's times.
+"""
+import asyncio
+import ctypes
+import datetime
+import json
+import os
+import re
+import signal
+import socket
+import struct
+import sys
+import time
+
+CARRIER = 0x7f000003            # 127.0.0.3
+SO_TIMESTAMPNS = 35             # Linux, not in Python's socket module (SCM_ too)
+INVITE_RE = re.compile(rb"^INVITE sip:(\+?[0-9]+)@")
+
+
+def pct(v, p):
+    return v[min(len(v) - 1, int(p * len(v)))]
+
+
+def summary(v):
+    v = sorted(v)
+    if not v:
+        return "n 0"
+    return "n %d  p50 %.2f  p95 %.2f  p99 %.2f  max %.2f ms" % (
+        len(v), pct(v, 0.5), pct(v, 0.95), pct(v, 0.99), v[-1])
+
+
+# ---- capture
+def bpf_carrier_udp():
+    """A classic BPF program: IPv4, UDP, 127.0.0.3 as source or destination (lo has a
+    14-byte zero Ethernet header), so the LiveKit traffic on lo never reaches Python."""
+    ins = [
+        (0x28, 0, 0, 12),            # ldh [12]           ethertype
+        (0x15, 0, 7, 0x0800),        # jeq IPv4 else drop
+        (0x30, 0, 0, 23),            # ldb [23]           protocol
+        (0x15, 0, 5, 17),            # jeq UDP else drop
+        (0x20, 0, 0, 26),            # ld [26]            source address
+        (0x15, 2, 0, CARRIER),       # jeq carrier -> accept
+        (0x20, 0, 0, 30),            # ld [30]            destination address
+        (0x15, 0, 1, CARRIER),       # jeq carrier -> accept else drop
+        (0x06, 0, 0, 0x40000),       # accept
+        (0x06, 0, 0, 0),             # drop
+    ]
+    prog = b"".join(struct.pack("HBBI", *i) for i in ins)
+    buf = ctypes.create_string_buffer(prog)
+    return buf, struct.pack("HL", len(ins), ctypes.addressof(buf))
+
+
+def cmd_capture(out):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+    keep, fprog = bpf_carrier_udp()
+    s.setsockopt(socket.SOL_SOCKET, 26, fprog)              # SO_ATTACH_FILTER
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    s.bind(("lo", 0))
+    f = open(out, "w", buffering=1)
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    s.settimeout(0.2)
+    f.write("# ready\n")
+    while not stop:
+        try:
+            data, anc, _, addr = s.recvmsg(65536, socket.CMSG_SPACE(16))
+        except (socket.timeout, InterruptedError):
+            continue
+        if addr[2] == socket.PACKET_OUTGOING:      # lo shows each datagram twice
+            continue
+        ns = None
+        for lvl, typ, d in anc:
+            if lvl == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS:
+                sec, nsec = struct.unpack("qq", d[:16])
+                ns = sec * 1000000000 + nsec
+        if ns is None:
+            ns = time.time_ns()
+        ip = data[14:]
+        ihl = (ip[0] & 15) * 4
+        src = "%s:%d" % (socket.inet_ntoa(ip[12:16]), struct.unpack("!H", ip[ihl:ihl + 2])[0])
+        dst = "%s:%d" % (socket.inet_ntoa(ip[16:20]), struct.unpack("!H", ip[ihl + 2:ihl + 4])[0])
+        pl = ip[ihl + 8:]
+        if pl[:1].isalpha():
+            line = pl.split(b"\r\n", 1)[0].decode("ascii", "replace")
+            cid = re.search(rb"\r\n(?:Call-ID|i):\s*([^\r\n]+)", pl, re.I)
+            f.write("%d %s %s sip %s | %s\n" % (ns, src, dst, line,
+                    cid.group(1).decode("ascii", "replace") if cid else "-"))
+        elif len(pl) >= 12 and pl[0] >> 6 == 2:
+            f.write("%d %s %s rtp pt=%d seq=%d\n" % (ns, src, dst, pl[1] & 0x7f,
+                    struct.unpack("!H", pl[2:4])[0]))
+    f.close()
+
+
+def read_capture(path):
+    """[(ns, src, dst, kind, rest)]"""
+    rows = []
+    for line in open(path):
+        if line.startswith("#"):
+            continue
+        p = line.rstrip("\n").split(" ", 4)
+        rows.append((int(p[0]), p[1], p[2], p[3], p[4] if len(p) > 4 else ""))
+    return rows
+
+
+def invites_by_number(rows, port):
+    """The first INVITE to 127.0.0.3:port for each number called (other tests on this
+    machine may use the same address and numbers, never the same port)."""
+    first = {}
+    for ns, src, dst, kind, rest in rows:
+        if kind == "sip" and dst == "127.0.0.3:%s" % port:
+            m = INVITE_RE.match(rest.encode())
+            if m and m.group(1).decode() not in first:
+                first[m.group(1).decode()] = ns
+    return first
+
+
+# ---- the admin socket
+async def ctl(sock, line):
+    """One request, one connection: returns (start_ns, end_ns, ok, body)."""
+    t0 = time.time_ns()
+    r, w = await asyncio.open_unix_connection(sock)
+    w.write(line.encode() + b"\n")
+    await w.drain()
+    data = await r.read()
+    t1 = time.time_ns()
+    w.close()
+    head, _, body = data.decode("utf-8", "replace").partition("\n")
+    return t0, t1, head == "OK", body.strip()
+
+
+def cpu_ticks(pid):
+    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return int(f[11]) + int(f[12])
+
+
+async def cmd_rate(sock, pid, trunk, rate, seconds, first, out):
+    n = int(rate * seconds)
+    res = []
+    tasks = []
+
+    async def one(num):
+        t0, t1, ok, body = await ctl(sock, "--json originate --extension 1001 --to %s "
+                                     "--trunk %s" % (num, trunk))
+        res.append({"number": num, "start_ns": t0, "end_ns": t1, "ok": ok,
+                    "err": "" if ok else body})
+
+    c0 = cpu_ticks(pid)
+    w0 = time.monotonic()
+    start = time.monotonic() + 0.05
+    for i in range(n):
+        delay = start + i / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.ensure_future(one("+1555888%04d" % (first + i))))
+    await asyncio.gather(*tasks)
+    sent_s = time.monotonic() - start
+    c1 = cpu_ticks(pid)
+    wall = time.monotonic() - w0
+    cpu = (c1 - c0) * 100.0 / os.sysconf("SC_CLK_TCK") / wall
+    with open(out, "w") as f:
+        f.write(json.dumps({"rate": rate, "seconds": seconds, "sent_s": sent_s,
+                            "cpu_pct": cpu}) + "\n")
+        for r in res:
+            f.write(json.dumps(r) + "\n")
+
+
+def cmd_latency(capture, port, files):
+    inv = invites_by_number(read_capture(capture), port)
+    print("%-6s %-8s %-5s %-5s %-9s %-9s %-9s %-9s %-9s %s" % (
+        "rate", "requests", "OK", "ERR", "p50 ms", "p95 ms", "p99 ms", "max ms",
+        "answer p50", "daemon CPU"))
+    for fn in files:
+        lines = [json.loads(x) for x in open(fn)]
+        head, reqs = lines[0], lines[1:]
+        oks = [r for r in reqs if r["ok"]]
+        lat = sorted((inv[r["number"]] - r["start_ns"]) / 1e6 for r in oks if r["number"] in inv)
+        ans = sorted((r["end_ns"] - r["start_ns"]) / 1e6 for r in oks)
+        missing = [r["number"] for r in oks if r["number"] not in inv]
+        errs = {}
+        for r in reqs:
+            if not r["ok"]:
+                errs[r["err"]] = errs.get(r["err"], 0) + 1
+        if lat:
+            print("%-6g %-8d %-5d %-5d %-9.2f %-9.2f %-9.2f %-9.2f %-9.2f %.1f %%" % (
+                head["rate"], len(reqs), len(oks), len(reqs) - len(oks), pct(lat, 0.5),
+                pct(lat, 0.95), pct(lat, 0.99), lat[-1], pct(ans, 0.5), head["cpu_pct"]))
+        else:
+            print("%-6g %-8d %-5d %-5d no INVITE matched" % (head["rate"], len(reqs),
+                  len(oks), len(reqs) - len(oks)))
+        if head["sent_s"] > head["seconds"] * 1.05:
+            print("  note: the requests took %.1f s to send, not %g s" % (head["sent_s"],
+                  head["seconds"]))
+        if missing:
+            print("  %d answered OK without an INVITE in the capture, e.g. %s" % (
+                len(missing), " ".join(missing[:5])))
+        for e, k in sorted(errs.items(), key=lambda x: -x[1]):
+            print("  ERR x%d: %s" % (k, e))
+
+
+# ---- INVITE -> audio in the room
+def tone_window(x):
+    """x: 960 samples at 48 kHz (20 ms). True when 1000 Hz holds most of the energy."""
+    import numpy as np
+    x = x.astype(np.float64)
+    x -= x.mean()
+    total = float(np.sum(x * x))
+    if total / len(x) < 300.0 ** 2:              # quieter than -40 dBFS: not the tone
+        return False
+    spec = np.abs(np.fft.rfft(x)) ** 2           # 50 Hz bins: 1000 Hz is bin 20
+    return float(np.sum(spec[19:22])) > 0.5 * float(np.sum(spec[1:]))
+
+
+async def one_audio_call(sock, trunk, num, timeout):
+    import numpy as np
+    from livekit import rtc
+    ev = {"number": num}
+    t0, t1, ok, body = await ctl(sock, "--json originate --extension 1001 --to %s "
+                                 "--trunk %s" % (num, trunk))
+    ev["cmd_ns"], ev["cmd_done_ns"] = t0, t1
+    if not ok:
+        ev["err"] = body
+        return ev
+    o = json.loads(body)
+    ev["call_id"] = o["call_id"]
+    sip_id = "sip_" + num
+    room = rtc.Room()
+    heard = asyncio.get_running_loop().create_future()
+
+    def mark(k):
+        ev.setdefault(k, time.time_ns())
+
+    async def listen(track):
+        stream = rtc.AudioStream(track, sample_rate=48000, num_channels=1)
+        prev = np.zeros(0, dtype=np.int16)
+        async for fe in stream:
+            now = time.time_ns()
+            d = np.frombuffer(fe.frame.data, dtype=np.int16)
+            mark("first_frame_ns")
+            win = np.concatenate([prev, d])[-960:]
+            prev = win
+            if len(win) == 960 and tone_window(win):
+                if not heard.done():
+                    heard.set_result(now)
+                break
+        await stream.aclose()
+
+    @room.on("participant_connected")
+    def on_join(p):
+        if p.identity == sip_id:
+            mark("sip_joined_ns")
+
+    @room.on("track_subscribed")
+    def on_track(track, pub, p):
+        if p.identity == sip_id and track.kind == rtc.TrackKind.KIND_AUDIO:
+            mark("subscribed_ns")
+            asyncio.ensure_future(listen(track))
+
+    @room.on("participant_attributes_changed")
+    def on_attrs(changed, p):
+        if p.identity == sip_id and p.attributes.get("sip.callStatus") == "active":
+            mark("active_ns")
+
+    try:
+        await room.connect(o["livekit_url"], o["token"], rtc.RoomOptions(auto_subscribe=True))
+        mark("connected_ns")
+        for p in room.remote_participants.values():
+            if p.identity == sip_id:
+                ev["sip_before_us"] = True
+                if p.attributes.get("sip.callStatus") == "active":
+                    mark("active_ns")
+        ev["tone_ns"] = await asyncio.wait_for(heard, timeout)
+    except asyncio.TimeoutError:
+        ev["err"] = "no tone within %g s" % timeout
+    except Exception as e:      # noqa: BLE001 -- recorded, the run goes on
+        ev["err"] = repr(e)
+    await room.disconnect()     # room_empty: the daemon sends BYE to the carrier
+    return ev
+
+
+async def cmd_audio(sock, trunk, calls, first, out, timeout=15.0):
+    with open(out, "w") as f:
+        for i in range(calls):
+            ev = await one_audio_call(sock, trunk, "+1555888%04d" % (first + i), timeout)
+            f.write(json.dumps(ev) + "\n")
+            f.flush()
+            print("call %d/%d %s" % (i + 1, calls, ev.get("err", "ok")), file=sys.stderr,
+                  flush=True)
+            await asyncio.sleep(1.5)    # the BYE and the room's end, before the next
+
+
+def cmd_audio_report(out, capture, port, rtp_lo, rtp_hi, daemon_log):
+    rows = read_capture(capture)
+    evs = [json.loads(x) for x in open(out)]
+    inv = invites_by_number(rows, port)
+    carrier = "127.0.0.3:%s" % port
+    # the carrier's 200 (to the INVITE), our ACK and its first RTP, by SIP Call-ID
+    by_cid = {}
+    cid_of = {}
+    for ns, src, dst, kind, rest in rows:
+        if kind != "sip":
+            continue
+        line, _, cid = rest.partition(" | ")
+        m = INVITE_RE.match(line.encode())
+        if m:
+            cid_of.setdefault(m.group(1).decode(), cid)
+        d = by_cid.setdefault(cid, {})
+        if line.startswith("SIP/2.0 200") and src == carrier:
+            d.setdefault("ok200", ns)
+        elif line.startswith("ACK ") and dst == carrier:
+            d.setdefault("ack", ns)
+    # the carrier's RTP: to our rtp_ports (a range no other test on the machine uses)
+    rtp = sorted(ns for ns, src, dst, kind, _ in rows if kind == "rtp" and
+                 src.startswith("127.0.0.3:") and dst.startswith("127.0.0.1:") and
+                 int(rtp_lo) <= int(dst.split(":")[1]) <= int(rtp_hi))
+    # our side, from the daemon's log (millisecond timestamps), by call ID
+    dlog = {}
+    pats = [("joining", r"room: call (\S+): joining room"),
+            ("in_room", r"room: call (\S+): sip_\S+ is in room"),
+            ("answered", r"originate: call (\S+): \S+ answered"),
+            ("bridged", r"room: call (\S+): audio bridged")]
+    for line in open(daemon_log, errors="replace"):
+        for k, pat in pats:
+            m = re.search(pat, line)
+            if m:
+                t = datetime.datetime.strptime(line[:23], "%Y-%m-%dT%H:%M:%S.%f").replace(
+                    tzinfo=datetime.timezone.utc).timestamp()
+                dlog.setdefault(m.group(1), {}).setdefault(k, int(round(t * 1000)) * 1000000)
+    cols = {"INVITE->200": [], "200->ACK": [], "ACK->first RTP": [],
+            "first RTP->tone at SDK": [], "INVITE->tone at SDK": [],
+            "command->INVITE": [], "INVITE->SDK connected": [],
+            "INVITE->SIP track subscribed": [], "INVITE->callStatus active": [],
+            "INVITE->daemon: 200 handled (log)": [], "INVITE->daemon: joining (log)": [],
+            "INVITE->daemon: in the room (log)": [],
+            "INVITE->daemon: audio bridged (log)": []}
+    bad = []
+    sip_first = 0
+    for ev in evs:
+        num = ev["number"]
+        if "err" in ev or num not in inv:
+            bad.append("%s: %s" % (num, ev.get("err", "no INVITE captured")))
+            continue
+        i = inv[num]
+        d = by_cid.get(cid_of.get(num), {})
+        cols["command->INVITE"].append((i - ev["cmd_ns"]) / 1e6)
+        cols["INVITE->tone at SDK"].append((ev["tone_ns"] - i) / 1e6)
+        cols["INVITE->SDK connected"].append((ev["connected_ns"] - i) / 1e6)
+        if "subscribed_ns" in ev:
+            cols["INVITE->SIP track subscribed"].append((ev["subscribed_ns"] - i) / 1e6)
+        if "active_ns" in ev:
+            cols["INVITE->callStatus active"].append((ev["active_ns"] - i) / 1e6)
+        for k, name in (("answered", "200 handled"), ("joining", "joining"),
+                        ("in_room", "in the room"), ("bridged", "audio bridged")):
+            if k in dlog.get(ev["call_id"], {}):
+                cols["INVITE->daemon: %s (log)" % name].append((dlog[ev["call_id"]][k] - i) / 1e6)
+        if ev.get("sip_before_us"):
+            sip_first += 1
+        if "ok200" in d:
+            cols["INVITE->200"].append((d["ok200"] - i) / 1e6)
+            if "ack" in d:
+                cols["200->ACK"].append((d["ack"] - d["ok200"]) / 1e6)
+                first_rtp = next((t for t in rtp if t >= d["ack"]), None)
+                if first_rtp is not None and first_rtp < ev["tone_ns"]:
+                    cols["ACK->first RTP"].append((first_rtp - d["ack"]) / 1e6)
+                    cols["first RTP->tone at SDK"].append((ev["tone_ns"] - first_rtp) / 1e6)
+    print("calls %d, measured %d, the SIP participant already in the room when the SDK "
+          "joined: %d" % (len(evs), len(evs) - len(bad), sip_first))
+    for k, v in cols.items():
+        print("  %-30s %s" % (k, summary(v)))
+    for b in bad:
+        print("  failed: " + b)
+
+
+def main():
+    a = sys.argv[1:]
+    if not a:
+        sys.exit(__doc__)
+    cmd = a.pop(0)
+    if cmd == "capture":
+        cmd_capture(a[0])
+    elif cmd == "rate":
+        asyncio.run(cmd_rate(a[0], int(a[1]), a[2], float(a[3]), float(a[4]), int(a[5]), a[6]))
+    elif cmd == "latency":
+        cmd_latency(a[0], a[1], a[2:])
+    elif cmd == "audio":
+        asyncio.run(cmd_audio(a[0], a[1], int(a[2]), int(a[3]), a[4]))
+    elif cmd == "audio-report":
+        cmd_audio_report(*a[:6])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
