@@ -23,6 +23,7 @@
         handled, joining the room, in the room, audio bridged; ms), the SDK's times.
 """
 import asyncio
+import bisect
 import ctypes
 import datetime
 import json
@@ -167,6 +168,20 @@ async def cmd_rate(sock, pid, trunk, rate, seconds, first, out):
         res.append({"number": num, "start_ns": t0, "end_ns": t1, "ok": ok,
                     "err": "" if ok else body})
 
+    sched = []
+    done = []
+
+    async def sampler():
+        # the control thread's schedstat: CPU time and time spent runnable but waiting
+        # for a CPU, so a late INVITE can be told apart: machine busy, or daemon busy
+        path = "/proc/%d/task/%d/schedstat" % (pid, pid)
+        while not done:
+            ran, waited = open(path).read().split()[:2]
+            sched.append((time.time_ns(), int(ran), int(waited)))
+            await asyncio.sleep(0.005)
+
+    load = open("/proc/loadavg").read().split()[0]
+    st = asyncio.ensure_future(sampler())
     c0 = cpu_ticks(pid)
     w0 = time.monotonic()
     start = time.monotonic() + 0.05
@@ -176,13 +191,15 @@ async def cmd_rate(sock, pid, trunk, rate, seconds, first, out):
             await asyncio.sleep(delay)
         tasks.append(asyncio.ensure_future(one("+1555888%04d" % (first + i))))
     await asyncio.gather(*tasks)
+    done.append(1)
+    await st
     sent_s = time.monotonic() - start
     c1 = cpu_ticks(pid)
     wall = time.monotonic() - w0
     cpu = (c1 - c0) * 100.0 / os.sysconf("SC_CLK_TCK") / wall
     with open(out, "w") as f:
         f.write(json.dumps({"rate": rate, "seconds": seconds, "sent_s": sent_s,
-                            "cpu_pct": cpu}) + "\n")
+                            "cpu_pct": cpu, "load1": load, "sched": sched}) + "\n")
         for r in res:
             f.write(json.dumps(r) + "\n")
 
@@ -218,6 +235,22 @@ def cmd_latency(capture, port, files):
                 len(missing), " ".join(missing[:5])))
         for e, k in sorted(errs.items(), key=lambda x: -x[1]):
             print("  ERR x%d: %s" % (k, e))
+        slow = [(r["start_ns"], inv[r["number"]]) for r in oks if r["number"] in inv and
+                inv[r["number"]] - r["start_ns"] > 10000000]
+        if slow and head.get("sched"):
+            sc = head["sched"]
+            times = [x[0] for x in sc]
+            tot = ran = waited = 0
+            for a, b in slow:
+                i = max(0, bisect.bisect_right(times, a) - 1)
+                j = min(len(sc) - 1, bisect.bisect_left(times, b))
+                tot += b - a
+                ran += sc[j][1] - sc[i][1]
+                waited += sc[j][2] - sc[i][2]
+            print("  %d over 10 ms (load average %s at the start); over their %.0f ms the "
+                  "daemon's control thread ran %.0f ms and waited for a CPU %.0f ms "
+                  "(samples every 5 ms, both ends rounded outwards)" % (
+                      len(slow), head["load1"], tot / 1e6, ran / 1e6, waited / 1e6))
 
 
 # ---- INVITE -> audio in the room
