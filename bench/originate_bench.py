@@ -333,7 +333,7 @@ async def one_audio_call(sock, trunk, num, timeout):
     return ev
 
 
-async def cmd_audio(sock, trunk, calls, first, out, timeout=15.0):
+async def cmd_audio(sock, trunk, calls, first, out, timeout=25.0):
     with open(out, "w") as f:
         for i in range(calls):
             ev = await one_audio_call(sock, trunk, "+1555888%04d" % (first + i), timeout)
@@ -390,6 +390,7 @@ def cmd_audio_report(out, capture, port, rtp_lo, rtp_hi, daemon_log):
             "INVITE->daemon: audio bridged (log)": []}
     bad = []
     sip_first = 0
+    before_200 = []
     for ev in evs:
         num = ev["number"]
         if "err" in ev or num not in inv:
@@ -410,6 +411,9 @@ def cmd_audio_report(out, capture, port, rtp_lo, rtp_hi, daemon_log):
                 cols["INVITE->daemon: %s (log)" % name].append((dlog[ev["call_id"]][k] - i) / 1e6)
         if ev.get("sip_before_us"):
             sip_first += 1
+        dl = dlog.get(ev["call_id"], {})
+        if "in_room" in dl and "ok200" in d:
+            before_200.append(dl["in_room"] < d["ok200"])
         if "ok200" in d:
             cols["INVITE->200"].append((d["ok200"] - i) / 1e6)
             if "ack" in d:
@@ -420,8 +424,10 @@ def cmd_audio_report(out, capture, port, rtp_lo, rtp_hi, daemon_log):
                     cols["first RTP->tone at SDK"].append((ev["tone_ns"] - first_rtp) / 1e6)
     print("calls %d, measured %d, the SIP participant already in the room when the SDK "
           "joined: %d" % (len(evs), len(evs) - len(bad), sip_first))
+    print("the SIP participant in the room before the carrier's 200 (daemon's log, ms): "
+          "%d of %d" % (sum(before_200), len(before_200)))
     for k, v in cols.items():
-        print("  %-30s %s" % (k, summary(v)))
+        print("  %-36s %s" % (k, summary(v)))
     for b in bad:
         print("  failed: " + b)
 

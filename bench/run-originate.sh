@@ -106,7 +106,7 @@ sleep 1
 "$py" "$drv" latency capture.txt "$busy" "${files[@]}"
 kill "$sipp_busy" 2>/dev/null || true
 
-sox -n -r 8000 -c 1 -e u-law tone.wav synth 8 sine 1000
+sox -n -r 8000 -c 1 -e u-law tone.wav synth 25 sine 1000
 for a in $answer_ms; do
 	sed -e "s|@TONE@|$work/tone.wav|g; s/@ANSWER_MS@/$a/g" "$top/bench/sipp/uas-tone.xml" >uas-tone-$a.xml
 	sipp -sf uas-tone-$a.xml -i 127.0.0.3 -p "$tone" -mp "$mp" </dev/null >sipp-tone-$a.out 2>&1 &
