@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """originate_bench.py: the driver of bench/run-originate.sh (`make bench-originate`).
 
-  originate_bench.py capture OUT
-        raw capture on lo (AF_PACKET, root): every UDP datagram to or from 127.0.0.3 (the
-        carrier), with the kernel's receive timestamp (SO_TIMESTAMPNS, CLOCK_REALTIME), one
-        line each: "NS SRC DST KIND FIRSTLINE"; KIND is "sip" or "rtp". Ends on SIGTERM.
+  originate_bench.py capture OUT SIP_PORT[,SIP_PORT...] RTP_LO RTP_HI
+        raw capture on lo (AF_PACKET, root): the UDP datagrams from or to the carrier's
+        SIP ports and the carrier's RTP to our rtp_ports, with the kernel's receive
+        timestamp (SO_TIMESTAMPNS, CLOCK_REALTIME), one line each: "NS SRC DST KIND
+        FIRSTLINE | CALL-ID"; KIND is "sip" or "rtp". Ends on SIGTERM, with the count of
+        datagrams the kernel dropped (we did not read in time).
   originate_bench.py rate SOCK DAEMON_PID TRUNK RATE SECONDS FIRST OUT
         `originate` at RATE per second for SECONDS, numbers +1555888NNNN from NNNN=FIRST,
         each request on its own connection to the admin socket (the protocol allows one
@@ -53,29 +55,37 @@ def summary(v):
 
 
 # ---- capture
-def bpf_carrier_udp():
-    """A classic BPF program: IPv4, UDP, 127.0.0.3 as source or destination (lo has a
-    14-byte zero Ethernet header), so the LiveKit traffic on lo never reaches Python."""
-    ins = [
-        (0x28, 0, 0, 12),            # ldh [12]           ethertype
-        (0x15, 0, 7, 0x0800),        # jeq IPv4 else drop
-        (0x30, 0, 0, 23),            # ldb [23]           protocol
-        (0x15, 0, 5, 17),            # jeq UDP else drop
-        (0x20, 0, 0, 26),            # ld [26]            source address
-        (0x15, 2, 0, CARRIER),       # jeq carrier -> accept
-        (0x20, 0, 0, 30),            # ld [30]            destination address
-        (0x15, 0, 1, CARRIER),       # jeq carrier -> accept else drop
-        (0x06, 0, 0, 0x40000),       # accept
-        (0x06, 0, 0, 0),             # drop
-    ]
-    prog = b"".join(struct.pack("HBBI", *i) for i in ins)
-    buf = ctypes.create_string_buffer(prog)
-    return buf, struct.pack("HL", len(ins), ctypes.addressof(buf))
+def bpf_program(sip_ports, rtp_lo, rtp_hi):
+    """A classic BPF program for lo (14-byte zero Ethernet header, IPv4 without options):
+    UDP from or to one of sip_ports, or from 127.0.0.3 to a port in [rtp_lo, rtp_hi]. Only
+    our datagrams reach Python: the other tests on this machine also use 127.0.0.3."""
+    A, D = "accept", "drop"
+    prog = [(0x28, 12, None, None),             # ldh [12]       ethertype
+            (0x15, 0x0800, None, D),            # IPv4
+            (0x30, 23, None, None),             # ldb [23]       protocol
+            (0x15, 17, None, D),                # UDP
+            (0x28, 34, None, None)]             # ldh [34]       source port
+    prog += [(0x15, p, A, None) for p in sip_ports]
+    prog += [(0x28, 36, None, None)]            # ldh [36]       destination port
+    prog += [(0x15, p, A, None) for p in sip_ports]
+    prog += [(0x35, rtp_lo, None, D),           # jge rtp_lo
+             (0x25, rtp_hi, D, None),           # jgt rtp_hi
+             (0x20, 26, None, None),            # ld [26]        source address
+             (0x15, CARRIER, A, D),
+             (0x06, 0x40000, A, None),          # accept
+             (0x06, 0, D, None)]                # drop
+    at = {A: len(prog) - 2, D: len(prog) - 1}
+    out = b""
+    for i, (op, k, jt, jf) in enumerate(prog):
+        rel = lambda lab: 0 if lab is None or op == 0x06 else at[lab] - i - 1
+        out += struct.pack("HBBI", op, rel(jt), rel(jf), k)
+    buf = ctypes.create_string_buffer(out)
+    return buf, struct.pack("HL", len(prog), ctypes.addressof(buf))
 
 
-def cmd_capture(out):
+def cmd_capture(out, sip_ports, rtp_lo, rtp_hi):
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
-    keep, fprog = bpf_carrier_udp()
+    keep, fprog = bpf_program(sip_ports, rtp_lo, rtp_hi)
     s.setsockopt(socket.SOL_SOCKET, 26, fprog)              # SO_ATTACH_FILTER
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
@@ -112,6 +122,9 @@ def cmd_capture(out):
         elif len(pl) >= 12 and pl[0] >> 6 == 2:
             f.write("%d %s %s rtp pt=%d seq=%d\n" % (ns, src, dst, pl[1] & 0x7f,
                     struct.unpack("!H", pl[2:4])[0]))
+    # PACKET_STATISTICS: datagrams the kernel dropped because we did not read in time
+    seen, drops = struct.unpack("II", s.getsockopt(263, 6, 8))
+    f.write("# drops %d of %d\n" % (drops, seen))
     f.close()
 
 
@@ -119,6 +132,8 @@ def read_capture(path):
     """[(ns, src, dst, kind, rest)]"""
     rows = []
     for line in open(path):
+        if line.startswith("# drops") and not line.startswith("# drops 0 "):
+            print("capture: " + line[2:].strip() + " datagrams dropped by the kernel")
         if line.startswith("#"):
             continue
         p = line.rstrip("\n").split(" ", 4)
@@ -438,7 +453,7 @@ def main():
         sys.exit(__doc__)
     cmd = a.pop(0)
     if cmd == "capture":
-        cmd_capture(a[0])
+        cmd_capture(a[0], [int(x) for x in a[1].split(",")], int(a[2]), int(a[3]))
     elif cmd == "rate":
         asyncio.run(cmd_rate(a[0], int(a[1]), a[2], float(a[3]), float(a[4]), int(a[5]), a[6]))
     elif cmd == "latency":

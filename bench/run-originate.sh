@@ -84,9 +84,14 @@ dpid=$!
 pids+=($dpid)
 for _ in $(seq 100); do "$build/scaidial-ctl" -s ctl.sock status >/dev/null 2>&1 && break; sleep 0.05; done
 kill -0 $dpid 2>/dev/null || { cat daemon.log; exit 1; }
-"$py" "$drv" capture capture.txt &
-pids+=($!)
-for _ in $(seq 50); do grep -q ready capture.txt 2>/dev/null && break; sleep 0.1; done
+cap_start() {	# cap_start FILE: the capture of our SIP and RTP, in the background
+	"$py" "$drv" capture "$1" "$busy,$tone" $rtp_lo $rtp_hi &
+	cap=$!
+	pids+=($cap)
+	for _ in $(seq 50); do grep -q ready "$1" 2>/dev/null && break; sleep 0.1; done
+}
+cap_stop() { kill -TERM "$cap"; wait "$cap" || true; }
+cap_start capture-rate.txt
 sipp -sf "$top/bench/sipp/uas-486.xml" -i 127.0.0.3 -p "$busy" -mp "$mp" </dev/null \
     >sipp-busy.out 2>&1 &
 sipp_busy=$!
@@ -103,7 +108,8 @@ for r in $rates; do
 	sleep 2		# the last calls end, the rooms go
 done
 sleep 1
-"$py" "$drv" latency capture.txt "$busy" "${files[@]}"
+cap_stop
+"$py" "$drv" latency capture-rate.txt "$busy" "${files[@]}"
 kill "$sipp_busy" 2>/dev/null || true
 
 sox -n -r 8000 -c 1 -e u-law tone.wav synth 25 sine 1000
@@ -113,11 +119,13 @@ for a in $answer_ms; do
 	sp=$!
 	pids+=($sp)
 	sleep 0.3
+	cap_start capture-$a.txt
 	echo "== INVITE -> tone at the SDK participant: $calls sequential calls, carrier answers 200 after $a ms"
 	"$py" "$drv" audio ctl.sock tone "$calls" "$first" "audio-$a.jsonl" 2>audio-$a.err
 	first=$((first + calls))
 	sleep 1
-	"$py" "$drv" audio-report "audio-$a.jsonl" capture.txt "$tone" $rtp_lo $rtp_hi daemon.log
+	cap_stop
+	"$py" "$drv" audio-report "audio-$a.jsonl" capture-$a.txt "$tone" $rtp_lo $rtp_hi daemon.log
 	kill "$sp" 2>/dev/null || true
 	sleep 0.5
 done
