@@ -16,6 +16,7 @@ rates=${RATES:-"10 50 100"}
 step=${STEP_S:-10}
 calls=${CALLS:-20}
 answer_ms=${AUDIO_ANSWER_MS:-"0 2000"}
+stay=${STAY_S:-3.5}
 lksrv=${LIVEKIT_SERVER:-$(command -v livekit-server || echo "$HOME/go/bin/livekit-server")}
 py=${SCAIDIAL_TEST_HOME:-$HOME/.cache/scaidial-test}/venv/bin/python3
 drv=$top/bench/originate_bench.py
@@ -121,9 +122,9 @@ for a in $answer_ms; do
 	sleep 0.3
 	cap_start capture-$a.txt
 	echo "== INVITE -> tone at the SDK participant: $calls sequential calls, carrier answers 200 after $a ms"
-	"$py" "$drv" audio ctl.sock tone "$calls" "$first" "audio-$a.jsonl" 2>audio-$a.err
+	"$py" "$drv" audio ctl.sock tone "$calls" "$first" "$stay" "audio-$a.jsonl" 2>audio-$a.err
 	first=$((first + calls))
-	sleep 1
+	sleep 2
 	cap_stop
 	"$py" "$drv" audio-report "audio-$a.jsonl" capture-$a.txt "$tone" $rtp_lo $rtp_hi daemon.log
 	kill "$sp" 2>/dev/null || true
