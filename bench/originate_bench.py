@@ -287,7 +287,7 @@ def tone_window(x):
     return float(np.sum(spec[19:22])) > 0.5 * float(np.sum(spec[1:]))
 
 
-async def one_audio_call(sock, trunk, num, timeout, stay):
+async def one_audio_call(sock, trunk, num, timeout, stay, publish):
     import numpy as np
     from livekit import rtc
     ev = {"number": num}
@@ -301,6 +301,7 @@ async def one_audio_call(sock, trunk, num, timeout, stay):
     ev["call_id"] = o["call_id"]
     sip_id = "sip_" + num
     room = rtc.Room()
+    tasks = []
     heard = asyncio.get_running_loop().create_future()
 
     def mark(k):
@@ -340,6 +341,19 @@ async def one_audio_call(sock, trunk, num, timeout, stay):
     try:
         await room.connect(o["livekit_url"], o["token"], rtc.RoomOptions(auto_subscribe=True))
         mark("connected_ns")
+        if publish:
+            # as a browser with its microphone: LiveKit tells the others about a publisher
+            # at once, about a listener only in its 3 s batch (subscriberUpdateInterval)
+            src = rtc.AudioSource(48000, 1)
+            track = rtc.LocalAudioTrack.create_audio_track("mic", src)
+            tasks.append(asyncio.ensure_future(room.local_participant.publish_track(
+                track, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE))))
+
+            async def silence():
+                frame = rtc.AudioFrame(bytes(960), 48000, 1, 480)
+                while True:
+                    await src.capture_frame(frame)
+            tasks.append(asyncio.ensure_future(silence()))
         for p in room.remote_participants.values():
             if p.identity == sip_id:
                 ev["sip_before_us"] = True
@@ -351,14 +365,18 @@ async def one_audio_call(sock, trunk, num, timeout, stay):
         ev["err"] = "no tone within %g s" % timeout
     except Exception as e:      # noqa: BLE001 -- recorded, the run goes on
         ev["err"] = repr(e)
+    for t in tasks:
+        t.cancel()
     await room.disconnect()     # room_empty: the daemon sends BYE to the carrier
     return ev
 
 
 async def cmd_audio(sock, trunk, calls, first, stay, out, timeout=25.0):
+    publish = os.environ.get("PUBLISH", "1") == "1"
     with open(out, "w") as f:
         for i in range(calls):
-            ev = await one_audio_call(sock, trunk, "+1555888%04d" % (first + i), timeout, stay)
+            ev = await one_audio_call(sock, trunk, "+1555888%04d" % (first + i), timeout, stay,
+                                      publish)
             f.write(json.dumps(ev) + "\n")
             f.flush()
             print("call %d/%d %s" % (i + 1, calls, ev.get("err", "ok")), file=sys.stderr,

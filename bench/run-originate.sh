@@ -7,8 +7,9 @@
 #     kernel's timestamp of the datagram on lo (an AF_PACKET capture: needs root).
 # (2) INVITE -> audio in the room: CALLS sequential calls, the carrier answering 200 (after
 #     ANSWER_MS ms, each value of AUDIO_ANSWER_MS in turn) and streaming a 1000 Hz tone;
-#     the user joins with the returned token (LiveKit's Python SDK) and the first 20 ms
-#     with the tone is timed. All clocks are this machine's CLOCK_REALTIME.
+#     the user joins with the returned token (LiveKit's Python SDK; publishing a silent
+#     microphone track unless PUBLISH=0), the first 20 ms with the tone is timed, the user
+#     stays STAY_S seconds more and leaves. All clocks are this machine's CLOCK_REALTIME.
 set -euo pipefail
 top=${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 build=${TOP_BUILDDIR:-$top}
