@@ -36,13 +36,20 @@ cleanup() {
 trap cleanup EXIT
 cd "$work"
 ports=($(python3 - <<'PY'
-import socket
-ss = []
-for _ in range(7):
+import random, socket
+held, got = [], []
+while len(got) < 7:		# free for both UDP and TCP (livekit-server binds both)
+    p = random.randint(20000, 46999)
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind(("127.0.0.1", 0))
-    ss.append(u)
-print(" ".join(str(s.getsockname()[1]) for s in ss))
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        u.bind(("", p)); t.bind(("", p))
+    except OSError:
+        u.close(); t.close()
+        continue
+    held += [u, t]
+    got.append(p)
+print(" ".join(map(str, got)))
 PY
 ))
 sip=${ports[0]} lk=${ports[1]} lktcp=${ports[2]} lkudp=${ports[3]} busy=${ports[4]} tone=${ports[5]} mp=${ports[6]}
@@ -77,10 +84,13 @@ dids = ( { number = "+15551230001"; trunk = "busy"; dialplan = "hang"; } );
 extensions = ( { id = "1001"; tenant = "acme"; type = "wave"; user = "alice@acme"; } );
 dialplans = ( { id = "hang"; tenant = "acme"; rules = ( { priority = 10; action = "hangup"; } ); } );
 EOF
+lk_up=
 for _ in $(seq 100); do
-	python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$lk/', timeout=1)" 2>/dev/null && break
+	python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$lk/', timeout=1)" 2>/dev/null &&
+	    { lk_up=1; break; }
 	sleep 0.2
 done
+[ -n "$lk_up" ] || { echo "livekit-server did not start:" >&2; cat livekit.log >&2; exit 1; }
 "$build/scaidial" -f -c etc/scaidial.conf 2>daemon.log &
 dpid=$!
 pids+=($dpid)
