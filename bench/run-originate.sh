@@ -16,11 +16,13 @@ build=${TOP_BUILDDIR:-$top}
 rates=${RATES:-"10 50 100"}
 step=${STEP_S:-10}
 calls=${CALLS:-20}
-answer_ms=${AUDIO_ANSWER_MS:-"0 2000"}
+answer_ms=${AUDIO_ANSWER_MS-"0 2000"}	# empty: no INVITE -> audio part
 stay=${STAY_S:-3.5}
-# NICE=-10: the daemon, sipp, the capture and the driver at a higher priority than the
-# machine's other work, to see the daemon's own latency on a busy shared machine
+# NICE=-10, or RT=1 (SCHED_FIFO 10): the daemon, sipp, the capture and the driver ahead of
+# the machine's other work, to see the daemon's own latency on a busy shared machine
 nice=${NICE:-0}
+prio="nice -n $nice"
+[ -n "${RT:-}" ] && prio="chrt -f 10" nice="SCHED_FIFO 10"
 lksrv=${LIVEKIT_SERVER:-$(command -v livekit-server || echo "$HOME/go/bin/livekit-server")}
 py=${SCAIDIAL_TEST_HOME:-$HOME/.cache/scaidial-test}/venv/bin/python3
 drv=$top/bench/originate_bench.py
@@ -94,20 +96,20 @@ for _ in $(seq 100); do
 	sleep 0.2
 done
 [ -n "$lk_up" ] || { echo "livekit-server did not start:" >&2; cat livekit.log >&2; exit 1; }
-nice -n "$nice" "$build/scaidial" -f -c etc/scaidial.conf 2>daemon.log &
+$prio "$build/scaidial" -f -c etc/scaidial.conf 2>daemon.log &
 dpid=$!
 pids+=($dpid)
 for _ in $(seq 100); do "$build/scaidial-ctl" -s ctl.sock status >/dev/null 2>&1 && break; sleep 0.05; done
 kill -0 $dpid 2>/dev/null || { cat daemon.log; exit 1; }
 cap_start() {	# cap_start FILE: the capture of our SIP and RTP, in the background
-	nice -n "$nice" "$py" "$drv" capture "$1" "$busy,$tone" $rtp_lo $rtp_hi &
+	$prio "$py" "$drv" capture "$1" "$busy,$tone" $rtp_lo $rtp_hi &
 	cap=$!
 	pids+=($cap)
 	for _ in $(seq 50); do grep -q ready "$1" 2>/dev/null && break; sleep 0.1; done
 }
 cap_stop() { kill -TERM "$cap"; wait "$cap" || true; }
 cap_start capture-rate.txt
-nice -n "$nice" sipp -sf "$top/bench/sipp/uas-486.xml" -i 127.0.0.3 -p "$busy" -mp "$mp" </dev/null \
+$prio sipp -sf "$top/bench/sipp/uas-486.xml" -i 127.0.0.3 -p "$busy" -mp "$mp" </dev/null \
     >sipp-busy.out 2>&1 &
 sipp_busy=$!
 pids+=($sipp_busy)
@@ -118,7 +120,7 @@ fd0=$(ls /proc/$dpid/fd | wc -l)
 first=0
 files=()
 for r in $rates; do
-	nice -n "$nice" "$py" "$drv" rate ctl.sock "$dpid" busy "$r" "$step" "$first" "rate-$r.jsonl"
+	$prio "$py" "$drv" rate ctl.sock "$dpid" busy "$r" "$step" "$first" "rate-$r.jsonl"
 	files+=("rate-$r.jsonl")
 	first=$((first + ${r%.*} * step))
 	sleep 2		# the last calls end, the rooms go
@@ -132,13 +134,13 @@ kill "$sipp_busy" 2>/dev/null || true
 sox -n -r 8000 -c 1 -e u-law tone.wav synth 25 sine 1000
 for a in $answer_ms; do
 	sed -e "s|@TONE@|$work/tone.wav|g; s/@ANSWER_MS@/$a/g" "$top/bench/sipp/uas-tone.xml" >uas-tone-$a.xml
-	nice -n "$nice" sipp -sf uas-tone-$a.xml -i 127.0.0.3 -p "$tone" -mp "$mp" </dev/null >sipp-tone-$a.out 2>&1 &
+	$prio sipp -sf uas-tone-$a.xml -i 127.0.0.3 -p "$tone" -mp "$mp" </dev/null >sipp-tone-$a.out 2>&1 &
 	sp=$!
 	pids+=($sp)
 	sleep 0.3
 	cap_start capture-$a.txt
 	echo "== INVITE -> tone at the SDK participant: $calls sequential calls, carrier answers 200 after $a ms"
-	nice -n "$nice" "$py" "$drv" audio ctl.sock tone "$calls" "$first" "$stay" "audio-$a.jsonl" 2>audio-$a.err
+	$prio "$py" "$drv" audio ctl.sock tone "$calls" "$first" "$stay" "audio-$a.jsonl" 2>audio-$a.err
 	first=$((first + calls))
 	sleep 2
 	cap_stop
