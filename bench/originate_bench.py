@@ -12,13 +12,15 @@
         each request on its own connection to the admin socket (the protocol allows one
         request per connection), spoken by this process: no process is spawned per
         command. Writes one JSON line per request (number, start/end ns, OK/ERR, the
-        reason) and the daemon's CPU over the step.
+        reason), and first the daemon's CPU over the step, the load average and the
+        control thread's schedstat sampled every 5 ms (ran, waited for a CPU).
   originate_bench.py latency CAPTURE CARRIER_PORT REQUESTS...
         command -> INVITE on the wire: each request's start matched by number to the
         first INVITE for it in the capture; p50/p95/p99/max per file.
   originate_bench.py audio SOCK TRUNK CALLS FIRST STAY_S OUT
         sequential calls: originate, join the room with the returned token (LiveKit's
-        Python SDK), time the first 20 ms of the carrier's 1000 Hz tone at the SDK, stay
+        Python SDK; a silent microphone track published unless PUBLISH=0), time the
+        first 20 ms of the carrier's 1000 Hz tone at the SDK, stay
         STAY_S more seconds and leave (the daemon then sends BYE); the INVITE, 200, ACK
         and the first RTP are taken from the capture.
   originate_bench.py audio-report OUT CAPTURE CARRIER_PORT RTP_LO RTP_HI DAEMON_LOG
