@@ -75,10 +75,12 @@ export SP_WS="ws://127.0.0.1:$(sed -n 1p chrome/DevToolsActivePort)$(sed -n 2p c
 
 drive() { node "$TOP_SRCDIR/tests/integration/softphone_drive.cjs" "$@"; }
 status() { drive eval "softphone.status().$1" | tr -d '"'; }
-# heard_after LINE HZ: the caller heard HZ (±10, clearly above silence) after log line LINE.
+# heard_after LINE HZ: the caller heard HZ (±10, clearly above silence) after log line LINE;
+# prints the first such half second's figures.
 heard_after() {
-	tail -n +"$(($1 + 1))" caller.log |
-	    awk -v want="$2" -F'[ =]' '/^caller: audio/ { if ($4 > want - 10 && $4 < want + 10 && $6 > 500) f = 1 } END { exit !f }'
+	tail -n +"$(($1 + 1))" caller.log | awk -v want="$2" -F'[ =]' '
+	    /^caller: audio/ && $4 > want - 10 && $4 < want + 10 && $6 > 500 { print $4 " Hz, rms " $6; f = 1; exit }
+	    END { exit !f }'
 }
 # silence_after LINE: a half second the caller heard as silence after log line LINE.
 silence_after() {
@@ -123,7 +125,7 @@ fi
 v=$(drive wait 10 'softphone.status().callStatus === "active" && softphone.status().callerIdentity')
 is "$v" '"sip_+15557770001"' "the page found the SIP participant and shows its sip.callStatus: active"
 if wait_until 15 heard_after 0 600; then
-	ok "the caller hears the page's microphone at 600 Hz"
+	ok "the caller hears the page's microphone at 600 Hz ($(heard_after 0 600))"
 else
 	not_ok "the caller hears 600 Hz"; diag "$(grep audio caller.log | tail -n 5)"
 fi
@@ -149,7 +151,7 @@ if wait_until 10 silence_after "$mark"; then ok "muted, the caller hears silence
 is "$(drive eval 'document.getElementById("mute").textContent')" '"Unmute"' "the button now reads Unmute"
 mark=$(lines)
 drive click '#mute'
-if wait_until 10 heard_after "$mark" 600; then ok "unmuted, the caller hears 600 Hz again"; else
+if wait_until 10 heard_after "$mark" 600; then ok "unmuted, the caller hears 600 Hz again ($(heard_after "$mark" 600))"; else
 	not_ok "unmuted, the caller hears 600 Hz again"; diag "$(tail -n 4 caller.log)"; fi
 like "$(status timerText)" '^0:[0-5][0-9]$' "the call timer runs ($(status timerText))"
 [ "$(status seconds)" -ge 2 ] 2>/dev/null && ok "for as long as the call ($(status seconds) s)" ||
