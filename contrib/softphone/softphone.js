@@ -93,9 +93,16 @@
 		if (s.room)
 			throw new Error('a call is already in progress');
 		const p = decodePayload(text);
-		s.payload = p;
-		s.endReason = '';
+		// A window may take one call after another: nothing of the last one stays.
+		Object.assign(s, {
+			payload: p, caller: null, callStatus: '', startedAt: 0, muted: false, sent: '',
+			incoming: { hz: 0, db: -Infinity }, endReason: '',
+		});
 		fail('');
+		$('callstatus').textContent = '-';
+		$('timer').textContent = '0:00';
+		$('level').textContent = '-';
+		$('mute').textContent = 'Mute';
 		// Text only: every field came from outside (the caller's number, a display name).
 		$('from').textContent = p.from || 'unknown';
 		$('to').textContent = p.to || '';
@@ -177,6 +184,8 @@
 		if (s.audioCtx)
 			s.audioCtx.close();
 		s.audioCtx = null;
+		s.incoming = { hz: 0, db: -Infinity };
+		$('level').textContent = '-';
 		const room = s.room;
 		s.room = null;
 		setPhase(s.error ? 'failed' : 'ended');
@@ -304,9 +313,12 @@
 		return;
 	}
 	// The fragment never reaches a server; drop it from the address bar and the history
-	// too, since it holds the room token.
-	const m = /^#payload=([A-Za-z0-9_=-]+)/.exec(location.hash);
-	if (m) {
+	// too, since it holds the room token. An app that opens each call in the same named
+	// window only changes the fragment: the page stays loaded and gets a hashchange.
+	function fromFragment() {
+		const m = /^#payload=([A-Za-z0-9_=-]+)/.exec(location.hash);
+		if (!m)
+			return;
 		history.replaceState(null, '', location.pathname + location.search);
 		try {
 			load(m[1]);
@@ -314,4 +326,6 @@
 			fail(e.message);
 		}
 	}
+	window.addEventListener('hashchange', fromFragment);
+	fromFragment();
 })();

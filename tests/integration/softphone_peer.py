@@ -11,6 +11,8 @@ caller.
         set sip.callStatus "active" and, once its audio arrives, print one line per 0.5 s
         of it; print each SipDTMF digit; leave on DIGIT (the caller hangs up); exit 0 when
         the other participant has left (or we did), 1 at the timeout
+  softphone_peer.py wavfreq FILE
+        "HZ RMS" of the loudest second of a 16-bit WAV (any rate; the first channel)
 
 Lines printed (flushed, so a test can wait for them):
   caller: joined                          caller: active IDENTITY
@@ -27,11 +29,11 @@ RATE = 48000
 WINDOW = RATE // 2
 
 
-def dominant(x):
+def dominant(x, rate=RATE):
     x = x.astype(np.float64)
     x = x - x.mean()
     spec = np.abs(np.fft.rfft(x * np.hanning(len(x))))
-    freqs = np.fft.rfftfreq(len(x), 1.0 / RATE)
+    freqs = np.fft.rfftfreq(len(x), 1.0 / rate)
     spec[freqs < 50] = 0
     return float(freqs[int(np.argmax(spec))]), float(np.sqrt(np.mean(x * x)))
 
@@ -45,6 +47,23 @@ def cmd_token(a):
             "sip.callID": "test-" + a.room, "sip.phoneNumber": a.sip[0],
             "sip.trunkPhoneNumber": a.sip[1]})
     print(t.to_jwt())
+
+
+def cmd_wavfreq(a):
+    import wave
+    with wave.open(a.file) as w:
+        rate, ch = w.getframerate(), w.getnchannels()
+        assert w.getsampwidth() == 2, "16-bit WAV expected"
+        x = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)[::ch]
+    if len(x) < rate:
+        print("0 0")
+        return
+    # the loudest second: the call's audio, not the silence before the answer
+    win = rate // 10
+    energy = np.add.reduceat(x.astype(np.float64) ** 2, np.arange(0, len(x) - win + 1, win))
+    k = int(np.argmax(np.convolve(energy, np.ones(10), mode="valid")))
+    f, rms = dominant(x[k * win:k * win + rate], rate)
+    print(f"{f:.1f} {rms:.0f}")
 
 
 async def cmd_caller(a):
@@ -134,9 +153,13 @@ def main():
     c.add_argument("--tone", type=float, default=1000)
     c.add_argument("--hangup-on", default="")
     c.add_argument("--timeout", type=float, default=60)
+    w = sub.add_parser("wavfreq")
+    w.add_argument("file")
     a = p.parse_args()
     if a.cmd == "token":
         cmd_token(a)
+    elif a.cmd == "wavfreq":
+        cmd_wavfreq(a)
     else:
         sys.exit(asyncio.run(cmd_caller(a)))
 
