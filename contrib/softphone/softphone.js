@@ -25,7 +25,7 @@
 	const s = {
 		payload: null,
 		room: null,
-		phase: 'idle',		// idle, ringing, connecting, connected, ended, failed
+		phase: 'idle',		// idle, ringing, connecting, connected, reconnecting, ended, failed
 		caller: null,		// the SIP participant (the caller) once seen
 		callStatus: '',
 		startedAt: 0,
@@ -50,7 +50,7 @@
 		$('state').textContent = phase + (s.endReason ? ' (' + s.endReason + ')' : '');
 		const live = phase === 'connected';
 		$('answer').disabled = phase !== 'ringing';
-		$('hangup').disabled = !(live || phase === 'connecting');
+		$('hangup').disabled = !(live || phase === 'connecting' || phase === 'reconnecting');
 		$('mute').disabled = !live;
 		for (const b of $('keypad').querySelectorAll('button'))
 			b.disabled = !live;
@@ -189,6 +189,9 @@
 		const room = s.room;
 		s.room = null;
 		setPhase(s.error ? 'failed' : 'ended');
+		// Ready for the next call, pasted by hand.
+		$('payload').value = '';
+		$('paste').hidden = false;
 		if (room)
 			room.disconnect();
 	}
@@ -215,6 +218,14 @@
 				if (p === s.caller)
 					showCallStatus();
 			})
+			.on(LK.RoomEvent.Reconnecting, () => {
+				if (s.phase === 'connected')
+					setPhase('reconnecting');
+			})
+			.on(LK.RoomEvent.Reconnected, () => {
+				if (s.phase === 'reconnecting')
+					setPhase('connected');
+			})
 			.on(LK.RoomEvent.Disconnected, () => end(s.endReason || 'left the room'));
 		try {
 			await room.connect(s.payload.livekit_url, s.payload.token);
@@ -222,6 +233,8 @@
 				return;		// hung up while connecting
 			await room.localParticipant.setMicrophoneEnabled(true);
 		} catch (e) {
+			if (s.room !== room)
+				return;		// hung up while connecting: not a failure
 			fail('could not answer: ' + (e && e.message ? e.message : e));
 			end('failed');
 			return;
@@ -300,7 +313,7 @@
 	});
 	document.addEventListener('keydown', (ev) => {
 		if (s.phase === 'connected' && ev.key.length === 1 && ev.key.toUpperCase() in DTMF_CODES &&
-		    ev.target.tagName !== 'TEXTAREA')
+		    !ev.repeat && !ev.ctrlKey && !ev.metaKey && !ev.altKey && ev.target.tagName !== 'TEXTAREA')
 			report(dtmf(ev.key.toUpperCase()));
 	});
 	window.addEventListener('pagehide', hangup);

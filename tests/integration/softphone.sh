@@ -165,7 +165,8 @@ if wait_until 10 grep -q '^caller: left alice@acme' caller.log; then ok "Hang up
 wait "$CALLER_PID"
 is "$?" 0 "the caller ends cleanly"
 CALLER_PID=
-is "$(status phase) $(status endReason)" "ended hung up" "the page shows the call ended"
+is "$(status phase) $(status endReason) $(drive eval 'document.getElementById("paste").hidden')" \
+    "ended hung up false" "the page shows the call ended, and the paste box for the next one"
 
 # --- Call 2: the payload pasted as JSON; the caller hangs up.
 drive open "http://127.0.0.1:$HTTP_PORT/index.html" || need "the page opens"
