@@ -169,6 +169,13 @@ is "$(status phase) $(status endReason) $(drive eval 'document.getElementById("p
     "ended hung up false" "the page shows the call ended, and the paste box for the next one"
 
 # --- Call 2: the payload pasted as JSON; the caller hangs up.
+# A caller's display name is the caller's to choose: base64url of UTF-8 with markup in it.
+drive open "http://127.0.0.1:$HTTP_PORT/index.html" || need "the page opens"
+evil=$(python3 -c 'import json; print(json.dumps({"from": "<img src=x onerror=alert(1)>Zo\u00eb",
+    "to": "+15551230001", "room": "r", "livekit_url": "ws://127.0.0.1:9", "token": "t"}))' | b64url)
+drive eval "softphone.load('$evil')" >/dev/null
+is "$(drive eval 'document.getElementById("from").textContent + " " + document.querySelectorAll("#call img").length')" \
+    '"<img src=x onerror=alert(1)>Zoë 0"' "payload fields are shown as text (UTF-8 kept, markup inert)"
 drive open "http://127.0.0.1:$HTTP_PORT/index.html" || need "the page opens"
 drive eval 'document.getElementById("payload").value = "{\"token\": 1}"' >/dev/null
 drive click '#load'
@@ -178,7 +185,8 @@ ROOM=call-66666666-7777-8888-9999-000000000000
 start_caller "$ROOM" --hangup-on 9 || need "the caller joins the second room"
 drive eval "document.getElementById('payload').value = $(payload "$ROOM" | python3 -c 'import json, sys; print(json.dumps(sys.stdin.read()))')" >/dev/null
 drive click '#load'
-is "$(status phase)" ringing "a pasted JSON payload loads the call"
+is "$(status phase) $(status from) $(drive eval 'document.getElementById("paste").hidden')" \
+    "ringing +15557770001 true" "a pasted JSON payload loads the call"
 drive click '#answer'
 drive wait 15 'softphone.status().phase === "connected"' >/dev/null
 drive click '#keypad button[data-digit="9"]'
