@@ -31,6 +31,7 @@ struct call_room {
 	char		*room;
 	char		 identity[LK_TOKEN_MAX_IDENTITY];
 	char		*await;		/* NULL: anyone */
+	char		 await_leg[CALL_ID_LEN + 1];	/* "" : recorded when they join */
 	int		 arrived;
 	struct lk_bridge *bridge;
 	struct room_leg	*legs;
@@ -79,13 +80,20 @@ room_participant(void *arg, const char *identity, int joined)
 
 	if (joined && *lp == NULL) {
 		l = xcalloc(1, sizeof(*l));
-		call_uuid(l->id);
 		l->identity = xstrdup(identity);
 		l->next = r->legs;
 		r->legs = l;
-		store_leg_insert(&(struct store_leg){ .id = l->id, .call_id = r->call_id,
-		    .kind = strncmp(identity, "bot-", 4) == 0 ? "bot" : "wave",
-		    .identity = identity, .state = "joined", .started_ms = loop_now_ms() });
+		if (r->await_leg[0] != '\0' && r->await != NULL &&
+		    strcmp(r->await, identity) == 0) {
+			snprintf(l->id, sizeof(l->id), "%s", r->await_leg);
+			r->await_leg[0] = '\0';	/* a second visit is a leg of its own */
+		} else {
+			call_uuid(l->id);
+			store_leg_insert(&(struct store_leg){ .id = l->id, .call_id = r->call_id,
+			    .kind = strncmp(identity, "bot-", 4) == 0 ? "bot" : "wave",
+			    .identity = identity, .state = "joined",
+			    .started_ms = loop_now_ms() });
+		}
 		store_leg_answered(l->id, 0);
 		log_info("room: call %s: %s joined room %s", r->call_id, identity, r->room);
 		if (!r->arrived && (r->await == NULL || strcmp(r->await, identity) == 0)) {
@@ -132,7 +140,7 @@ static const struct lk_bridge_cb room_bridge_cb = {
 
 struct call_room *
 call_room_join(const struct call *c, const char *room, const char *await,
-    const char *status, const struct call_room_cb *cb, void *arg)
+    const char *await_leg, const char *status, const struct call_room_cb *cb, void *arg)
 {
 	struct call_room *r;
 	char *token;
@@ -142,6 +150,8 @@ call_room_join(const struct call *c, const char *room, const char *await,
 	snprintf(r->call_id, sizeof(r->call_id), "%s", c->id);
 	r->room = xstrdup(room);
 	r->await = await != NULL ? xstrdup(await) : NULL;
+	if (await_leg != NULL)
+		snprintf(r->await_leg, sizeof(r->await_leg), "%s", await_leg);
 	r->cb = cb;
 	r->arg = arg;
 	call_room_identity(c->caller, r->identity, sizeof(r->identity));
@@ -207,6 +217,12 @@ call_room_status(struct call_room *r, const char *status)
 }
 
 void
+call_room_ringback(struct call_room *r, int on)
+{
+	lk_bridge_ringback(r->bridge, on);
+}
+
+void
 call_room_dtmf(struct call_room *r, char digit)
 {
 	lk_bridge_send_dtmf(r->bridge, digit);
@@ -225,6 +241,8 @@ call_room_end(struct call_room *r, const char *cause)
 		r->legs = l->next;
 		room_leg_end(l, cause);
 	}
+	if (r->await_leg[0] != '\0')	/* invited, never came */
+		store_leg_ended(r->await_leg, 0, cause, 0);
 	/* Everyone else is disconnected with it; the request keeps its own copy. */
 	what = xasprintf("room %s not deleted", r->room);
 	if (lk_api_delete_room(&r->cfg->livekit, r->room, room_api_done, what) == -1)

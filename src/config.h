@@ -149,10 +149,11 @@ struct rule {
 	const struct tz	*tz;		/* zone of the windows */
 	enum action	 action;
 	const struct extension *extension;	/* ring_extension, voicemail */
-	int		 timeout;	/* ring_extension: seconds */
+	int		 timeout;	/* ring_extension, forward by bridge: seconds */
 	enum no_answer	 on_no_answer;
 	const char	*target;	/* forward: E.164 number or SIP URI */
 	enum forward_method method;
+	bool		 fallback_bridge;	/* forward by refer: bridge when the REFER fails */
 	int		 status;	/* hangup: SIP status 400..699 */
 	struct config_loc loc;
 };

@@ -11,6 +11,7 @@
 #include "json.h"
 #include "log.h"
 #include "loop.h"
+#include "originate.h"
 #include "sip_in.h"
 #include "store.h"
 
@@ -291,7 +292,7 @@ ctl_cmd_hangup(const struct ctl_request *req, struct buf *out)
 {
 	const char *id = req->argv[1];
 
-	if (sip_in_hangup(id, "admin_hangup") == -1)
+	if (sip_in_hangup(id, "admin_hangup") == -1 && originate_hangup(id, "admin_hangup") == -1)
 		return ctl_cmd_err(out, "no call '%s' in progress", id);
 	log_info("ctl: call %s hung up by uid=%u pid=%d", id, (unsigned)req->uid, (int)req->pid);
 	if (req->json) {

@@ -611,6 +611,14 @@ lk_session_push_pcm(struct lk_session *s, const int16_t *pcm)
 	return webrtc_send_rtp(s->rtc, s->pkt, n);
 }
 
+int
+lk_session_set_rate(struct lk_session *s, int rate)
+{
+	if (lk_audio_tx_rate(s->tx, rate) != 0 || lk_audio_rx_rate(s->rx, rate) != 0)
+		return -1;
+	return 0;
+}
+
 void
 lk_session_leave(struct lk_session *s)
 {

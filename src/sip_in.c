@@ -14,6 +14,7 @@
 #include "call_room.h"
 #include "config.h"
 #include "dialplan.h"
+#include "fwd_bridge.h"
 #include "log.h"
 #include "loop.h"
 #include "number.h"
@@ -45,6 +46,8 @@ struct sip_leg {
 	char		*refer_to;	/* forward by REFER: the target, sent once answered */
 	int		 refer_sent;
 	char		 fwd_leg[CALL_ID_LEN + 1];	/* the forward leg's record */
+	struct fwd_bridge *fwd;		/* forward by bridge: the target's side */
+	int		 early;		/* 183 with our SDP sent (the bridge's) */
 };
 
 static nua_t *in_nua;
@@ -68,6 +71,10 @@ in_record_end(struct sip_leg *leg, const char *cause, int status)
 	leg->recorded = 1;
 	snprintf(leg->cause, sizeof(leg->cause), "%s", cause);
 	c->state = CALL_ENDING;
+	if (leg->fwd != NULL) {
+		fwd_bridge_free(leg->fwd, cause);
+		leg->fwd = NULL;
+	}
 	store_leg_ended(c->leg_id, 0, cause, status);
 	store_call_ended(c->id, 0, cause, status);
 	call_events_ended(c, cause, status);
@@ -84,6 +91,7 @@ in_leg_free(struct sip_leg *leg)
 		voicemail_caller_gone(leg->vm);
 	ring_stop(leg->ring);
 	call_room_end(leg->room, leg->cause[0] ? leg->cause : "call_ended");
+	fwd_bridge_free(leg->fwd, "terminated");
 	if (leg->ms != NULL)
 		media_session_free(leg->ms);
 	free(leg->refer_to);
@@ -162,6 +170,7 @@ in_voicemail(struct sip_leg *leg, const struct extension *ext)
 }
 
 static void in_run_step(struct sip_leg *);
+static void in_bridge(struct sip_leg *, const struct dialplan_step *, struct media_session *);
 
 /* The ring ended unanswered: the next step of the chain (voicemail, hangup, the next
  * rule), or 480 when there is none. */
@@ -196,6 +205,8 @@ in_media_event(struct media_session *ms, const struct media_event *ev, void *arg
 		in_end(leg, "rtp_timeout");
 	else if (ev->type == MEDIA_EV_DTMF && leg->room != NULL)
 		call_room_dtmf(leg->room, ev->digit);
+	else if (ev->type == MEDIA_EV_DTMF && leg->fwd != NULL)
+		fwd_bridge_digit(leg->fwd, ev->digit);
 }
 
 /* The awaited user or bot is in the room: the call is answered and bridged to it. */
@@ -285,7 +296,7 @@ in_ring_ready(void *arg, const char *room)
 	char await[256];
 
 	ring_identity(st->extension, await, sizeof(await));
-	leg->room = call_room_join(leg->call, room, await, "ringing", &in_room_cb, leg);
+	leg->room = call_room_join(leg->call, room, await, NULL, "ringing", &in_room_cb, leg);
 	return leg->room != NULL ? 0 : -1;
 }
 
@@ -370,8 +381,11 @@ in_refer_send(struct sip_leg *leg)
 static void
 in_refer_outcome(struct sip_leg *leg, int status, const char *how)
 {
-	if (status < 200)
+	const struct dialplan_step *st = &leg->call->decision.steps[leg->call->step];
+
+	if (status < 200 || leg->refer_sent != 1)
 		return;
+	leg->refer_sent = 2;	/* decided: later NOTIFYs change nothing */
 	if (status < 300) {
 		log_info("sip: call %s: transferred to %s (%s %d)", leg->call->id, leg->refer_to,
 		    how, status);
@@ -382,6 +396,11 @@ in_refer_outcome(struct sip_leg *leg, int status, const char *how)
 		log_warn("sip: call %s: transfer to %s failed (%s %d)", leg->call->id,
 		    leg->refer_to, how, status);
 		store_leg_ended(leg->fwd_leg, 0, "refer_failed", status);
+		if (st->rule->fallback_bridge && leg->ms != NULL && !leg->recorded) {
+			log_info("sip: call %s: falling back to forward by bridge", leg->call->id);
+			in_bridge(leg, st, leg->ms);
+			return;
+		}
 		in_end(leg, "refer_failed");
 	}
 }
@@ -391,13 +410,160 @@ in_notify(struct sip_leg *leg, const sip_t *sip)
 {
 	int status = 0;
 
-	if (!leg->refer_sent || leg->recorded || sip == NULL || sip->sip_payload == NULL)
+	if (leg->refer_sent != 1 || leg->recorded || sip == NULL || sip->sip_payload == NULL)
 		return;
 	/* message/sipfrag: "SIP/2.0 200 OK" */
 	if (sip->sip_payload->pl_len > 12 && strncmp(sip->sip_payload->pl_data, "SIP/2.0 ", 8) == 0)
 		status = atoi(sip->sip_payload->pl_data + 8);
 	if (status >= 200)
 		in_refer_outcome(leg, status, "NOTIFY");
+}
+
+/* forward by bridge: what the bridge asks to be said to the caller. */
+static void
+in_fwd_ringing(void *arg)
+{
+	struct sip_leg *leg = arg;
+
+	if (leg->answered || leg->early || leg->recorded)
+		return;
+	nua_respond(leg->nh, SIP_180_RINGING, TAG_END());
+	if (leg->call->state != CALL_RINGING) {
+		leg->call->state = CALL_RINGING;
+		store_call_set_state(leg->call->id, "ringing");
+	}
+}
+
+static void
+in_fwd_early(void *arg, const char *sdp)
+{
+	struct sip_leg *leg = arg;
+
+	if (leg->answered || leg->recorded)
+		return;
+	leg->early = 1;
+	nua_respond(leg->nh, SIP_183_SESSION_PROGRESS, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+	    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+	if (leg->call->state != CALL_RINGING) {
+		leg->call->state = CALL_RINGING;
+		store_call_set_state(leg->call->id, "ringing");
+	}
+}
+
+static void
+in_fwd_answer(void *arg, const char *sdp)
+{
+	struct sip_leg *leg = arg;
+
+	if (leg->answered || leg->recorded)
+		return;
+	log_info("sip: call %s: forward: the target answered: answering the caller",
+	    leg->call->id);
+	nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+	    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+}
+
+/* The target's failure as the caller's answer: what tells the caller something (busy,
+ * declined, no such number) passes; the rest is 480. */
+static int
+in_fwd_status(int status)
+{
+	switch (status) {
+	case 404: case 480: case 486: case 600: case 603: case 604:
+		return status;
+	}
+	return 480;
+}
+
+static void
+in_fwd_failed(void *arg, int status, const char *cause)
+{
+	struct sip_leg *leg = arg;
+	struct call *c = leg->call;
+	int st = in_fwd_status(status);
+
+	fwd_bridge_free(leg->fwd, cause);
+	leg->fwd = NULL;
+	if (leg->recorded)
+		return;
+	log_info("sip: call %s: forward failed: %s (%d)", c->id, cause, status);
+	if (leg->answered) {
+		in_end(leg, "forward_failed");
+	} else if (c->step + 1 < c->decision.n_steps) {
+		c->step++;
+		in_run_step(leg);
+	} else {
+		in_reject(leg, st, sip_status_phrase(st) ? sip_status_phrase(st) :
+		    "Temporarily Unavailable", "forward_failed");
+	}
+}
+
+static void
+in_fwd_ended(void *arg, const char *cause)
+{
+	struct sip_leg *leg = arg;
+
+	fwd_bridge_free(leg->fwd, cause);
+	leg->fwd = NULL;
+	in_end(leg, cause);
+}
+
+static void
+in_fwd_info_digit(void *arg, char digit)
+{
+	struct sip_leg *leg = arg;
+	char body[48];
+
+	snprintf(body, sizeof(body), "Signal=%c\r\nDuration=100\r\n", digit);
+	nua_info(leg->nh, SIPTAG_CONTENT_TYPE_STR("application/dtmf-relay"),
+	    SIPTAG_PAYLOAD_STR(body), TAG_END());
+}
+
+static const struct fwd_bridge_ops in_fwd_ops = {
+	.ringing = in_fwd_ringing,
+	.early = in_fwd_early,
+	.answer = in_fwd_answer,
+	.failed = in_fwd_failed,
+	.ended = in_fwd_ended,
+	.info_digit = in_fwd_info_digit,
+};
+
+/* forward by bridge: the target is called through the DID's trunk; the caller is
+ * answered when it answers (or hears its early media). answered_ms: the session of a
+ * call already answered for a REFER that failed. */
+static void
+in_bridge(struct sip_leg *leg, const struct dialplan_step *st,
+    struct media_session *answered_ms)
+{
+	struct call *c = leg->call;
+	enum fwd_bridge_refusal why = FWD_BRIDGE_FAILED;
+	const char *cause;
+
+	if (answered_ms == NULL && leg->offer == NULL) {
+		log_warn("sip: call %s: INVITE without SDP (delayed offer) cannot be bridged: "
+		    "answering 488", c->id);
+		in_reject(leg, 488, "Not Acceptable Here", "no_offer");
+		return;
+	}
+	leg->fwd = fwd_bridge_start(c, st->target, st->rule->timeout, leg->offer,
+	    leg->offer_len, answered_ms, in_media_event, leg, &in_fwd_ops, leg, &why);
+	if (leg->fwd != NULL) {
+		if (answered_ms != NULL)
+			leg->ms = NULL;		/* the bridge's now */
+		return;
+	}
+	cause = why == FWD_BRIDGE_DENIED ? "forward_denied" : "forward_failed";
+	if (leg->answered) {
+		in_end(leg, cause);
+	} else if (c->step + 1 < c->decision.n_steps) {
+		log_info("sip: call %s: %s: on to the next step", c->id, cause);
+		c->step++;
+		in_run_step(leg);
+	} else if (why == FWD_BRIDGE_DENIED) {
+		in_reject(leg, 403, "Forbidden", cause);
+	} else {
+		in_reject(leg, 480, "Temporarily Unavailable", cause);
+	}
 }
 
 /* Carries out the call's current dialplan step. */
@@ -428,9 +594,7 @@ in_run_step(struct sip_leg *leg)
 			in_refer(leg, st);
 			return;
 		}
-		log_warn("sip: call %s: forward by bridge is not available in this build: "
-		    "answering 501", c->id);
-		in_reject(leg, 501, "Not Implemented", "action_unavailable");
+		in_bridge(leg, st, NULL);
 		return;
 	}
 }
@@ -563,7 +727,8 @@ in_register(nua_handle_t *nh, const sip_t *sip)
 static void
 in_reinvite(struct sip_leg *leg, const sip_t *sip)
 {
-	struct media_session *ms = leg->vm ? voicemail_media(leg->vm) : leg->ms;
+	struct media_session *ms = leg->vm ? voicemail_media(leg->vm) :
+	    leg->fwd ? fwd_bridge_media(leg->fwd) : leg->ms;
 	char *answer = NULL;
 	int rc;
 
@@ -635,6 +800,8 @@ in_info(struct sip_leg *leg, const sip_t *sip)
 		voicemail_digit(leg->vm, digit);
 	else if (leg->room != NULL)
 		call_room_dtmf(leg->room, digit);
+	else if (leg->fwd != NULL)
+		fwd_bridge_digit(leg->fwd, digit);
 }
 
 static void

@@ -100,7 +100,15 @@ async def cmd_peer(a):
     @room.on("participant_disconnected")
     def on_left(participant):
         if participant.identity == a.from_:
+            print(f"peer: {a.from_} left", flush=True)
             left.set()
+
+    # The call's end may reach us as the room closing before the participant's leave.
+    @room.on("disconnected")
+    def on_closed(reason):
+        if not left.is_set():
+            print(f"peer: room closed ({reason})", flush=True)
+        left.set()
 
     await room.connect(a.url, a.token, rtc.RoomOptions(auto_subscribe=True))
     for p in room.remote_participants.values():
@@ -134,7 +142,6 @@ async def cmd_peer(a):
             print("peer: leaving", flush=True)
         else:
             await asyncio.wait_for(left.wait(), a.timeout)
-            print(f"peer: {a.from_} left", flush=True)
     except asyncio.TimeoutError:
         print("peer: timed out", flush=True)
     tt.cancel()
