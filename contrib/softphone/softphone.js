@@ -196,6 +196,25 @@
 			room.disconnect();
 	}
 
+	/* Why the server let go of us, in the user's words. scaidial deletes the call's room
+	 * when the call ends, so a deleted room means the other side is gone. */
+	function leftWhy(reason) {
+		const R = LK.DisconnectReason;
+		switch (reason) {
+		case R.ROOM_DELETED:
+		case R.ROOM_CLOSED:
+			return 'the call ended';
+		case R.PARTICIPANT_REMOVED:
+			return 'removed from the call';
+		case R.DUPLICATE_IDENTITY:
+			return 'answered somewhere else';
+		case R.CLIENT_INITIATED:
+			return 'left the room';
+		default:
+			return 'lost the connection';
+		}
+	}
+
 	async function answer() {
 		if (s.phase !== 'ringing')
 			throw new Error('nothing to answer');
@@ -226,7 +245,7 @@
 				if (s.phase === 'reconnecting')
 					setPhase('connected');
 			})
-			.on(LK.RoomEvent.Disconnected, () => end(s.endReason || 'left the room'));
+			.on(LK.RoomEvent.Disconnected, (reason) => end(s.endReason || leftWhy(reason)));
 		try {
 			await room.connect(s.payload.livekit_url, s.payload.token);
 			if (s.room !== room)

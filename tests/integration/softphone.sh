@@ -8,7 +8,8 @@
 # leaves the room; a caller who hangs up ends the page's call; a pasted payload works and
 # a malformed one is refused. Then a whole call through scaidial: a SIP phone (baresip)
 # rings the wave user, the webhook's body opens the page, the page answers, tones and a
-# digit cross, and Hang up on the page ends the SIP call with a BYE.
+# digit cross, and Hang up on the page ends the SIP call with a BYE; a phone that hangs up
+# ends the page's call.
 # Skipped only when Debian's chromium is not installed.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$TOP_SRCDIR/tests/integration/lib.sh"
@@ -44,7 +45,7 @@ sp_cleanup() {
 		kill -KILL "$p" 2>/dev/null
 	done
 	if [ "$TAP_FAILED" -ne 0 ]; then
-		for f in caller.log chrome.log http.log baresip.log; do
+		for f in caller.log chrome.log http.log bs.log bs4.log; do
 			[ -f "$T/$f" ] || continue
 			echo "# --- $f ---"
 			tail -n 25 "$T/$f" | cut -c1-300 | sed 's/^/# /'
@@ -230,8 +231,11 @@ dialplans = ( { id = "wave"; tenant = "acme"; rules = ( { priority = 10;
 EOF
 start_daemon || need "the daemon starts"
 sox -n -r 8000 -c 1 -b 16 phone-tone.wav synth 30 sine 1000 vol 0.5
-mkdir -p bs
-cat >bs/config <<EOF
+# phone DIR NUMBER SECONDS: baresip calls the DID from NUMBER and quits (hanging up) after
+# SECONDS; its console and SIP trace go to DIR.log, its recordings into DIR/.
+phone() {
+	mkdir -p "$1"
+	cat >"$1/config" <<EOF
 module_path /usr/lib/baresip/modules
 poll_method epoll
 net_interface $PHONE
@@ -240,7 +244,7 @@ rtp_ports 39000-39999
 audio_source aufile,$T/phone-tone.wav
 audio_player alsa,null
 audio_alert alsa,null
-snd_path $T/bs
+snd_path $T/$1
 module g711.so
 module aufile.so
 module alsa.so
@@ -249,15 +253,17 @@ module_tmp uuid.so
 module_tmp account.so
 module_app menu.so
 EOF
-echo "<sip:+15557770003@$PHONE>;regint=0;audio_codecs=PCMU" >bs/accounts
-: >bs/contacts
-# -e types a command into baresip's menu (the newline submits it); -t ends it at the latest.
-baresip -f "$T/bs" -s -t 40 -e "/dial sip:+15551230001@127.0.0.1:$SIP_PORT
-" </dev/null >baresip.log 2>&1 &
-PHONE_PID=$!
+	echo "<sip:$2@$PHONE>;regint=0;audio_codecs=PCMU" >"$1/accounts"
+	: >"$1/contacts"
+	# -e types a command into baresip's menu (the newline submits it).
+	baresip -f "$T/$1" -s -t "$3" -e "/dial sip:+15551230001@127.0.0.1:$SIP_PORT
+" </dev/null >"$1.log" 2>&1 &
+	PHONE_PID=$!
+}
+phone bs +15557770003 40
 ringing() { grep -q '"event": "call.ringing".*"sig_ok": true' events.jsonl; }
 if wait_until 10 ringing; then ok "the phone's call rings the wave user: call.ringing is delivered, signed"; else
-	not_ok "call.ringing is delivered"; diag "$(tail -n 5 baresip.log)"; fi
+	not_ok "call.ringing is delivered"; diag "$(tail -n 5 bs.log)"; fi
 BODY=$(python3 -c 'import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 print([r["body"] for r in rows if r["event"] == "call.ringing"][-1])' events.jsonl 2>/dev/null)
@@ -268,30 +274,30 @@ is "$(status from) $(status to) $(status phase)" "+15557770003 +15551230001 ring
 drive click '#answer'
 v=$(drive wait 15 'softphone.status().callStatus === "active" && softphone.status().callerIdentity')
 is "$v" '"sip_+15557770003"' "the page answers; scaidial's SIP participant shows sip.callStatus: active"
-if wait_until 10 grep -qi 'call established' baresip.log; then ok "scaidial answers the phone (200 OK)"; else
-	not_ok "scaidial answers the phone"; diag "$(tail -n 8 baresip.log)"; fi
+if wait_until 10 grep -qi 'call established' bs.log; then ok "scaidial answers the phone (200 OK)"; else
+	not_ok "scaidial answers the phone"; diag "$(tail -n 8 bs.log)"; fi
 if v=$(drive wait 15 'Math.abs(softphone.status().incoming.hz - 1000) < 10 && softphone.status().incoming'); then
 	ok "the page hears the phone at 1000 Hz ($v)"
 else
 	not_ok "the page hears the phone at 1000 Hz"; diag "$v"
 fi
 drive click '#keypad button[data-digit="5"]'
-if wait_until 10 grep -q "received event: '5'" baresip.log; then
+if wait_until 10 grep -q "received event: '5'" bs.log; then
 	ok "keypad 5 reaches the phone as an RFC 4733 event"
 else
-	not_ok "keypad 5 reaches the phone as DTMF"; diag "$(tail -n 5 baresip.log)"
+	not_ok "keypad 5 reaches the phone as DTMF"; diag "$(tail -n 5 bs.log)"
 fi
 sleep 2
 drive click '#hangup'
 # got_bye: baresip's SIP trace shows a BYE that came from scaidial.
 got_bye() {
 	python3 -c 'import re, sys
-sys.exit(not re.search(r"UDP 127\.0\.0\.1:\d+ -> [\d.:]+\r?\n(\x1b\[[;\d]*m)?BYE sip:", open(sys.argv[1], errors="replace").read()))' baresip.log
+sys.exit(not re.search(r"UDP 127\.0\.0\.1:\d+ -> [\d.:]+\r?\n(\x1b\[[;\d]*m)?BYE sip:", open(sys.argv[1], errors="replace").read()))' bs.log
 }
 if wait_until 10 got_bye; then
 	ok "Hang up on the page ends the SIP call: the phone gets a BYE"
 else
-	not_ok "Hang up on the page ends the SIP call: the phone gets a BYE"; diag "$(tail -n 5 baresip.log)"
+	not_ok "Hang up on the page ends the SIP call: the phone gets a BYE"; diag "$(tail -n 5 bs.log)"
 fi
 kill -TERM "$PHONE_PID" 2>/dev/null
 wait "$PHONE_PID" 2>/dev/null
@@ -307,6 +313,27 @@ wait_until 5 sh -c "sqlite3 '$DB' \"select cause from calls where caller = '+155
 is "$(sqlite3 "$DB" "select action || ' ' || cause || ' answered=' || (answered_ms > 0) from calls where caller = '+15557770003'")" \
     "ring_extension room_empty answered=1" "the call is recorded answered, and ended when the page left (room_empty)"
 is "$(status phase)" ended "the page shows the call ended"
+
+# --- Call 4: the phone hangs up (baresip quits after 8 s): the page's call ends.
+phone bs4 +15557770004 8
+if wait_until 10 sh -c 'grep -c "\"event\": \"call.ringing\"" events.jsonl | grep -qx 2'; then
+	BODY=$(python3 -c 'import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print([r["body"] for r in rows if r["event"] == "call.ringing"][-1])' events.jsonl)
+	drive open "http://127.0.0.1:$HTTP_PORT/index.html#payload=$(printf '%s' "$BODY" | b64url)" ||
+	    need "the page opens"
+	drive click '#answer'
+	drive wait 10 'softphone.status().callStatus === "active"' >/dev/null
+	v=$(drive wait 15 'softphone.status().phase === "ended" && softphone.status().from + " " + softphone.status().endReason')
+	like "$v" '^"\+15557770004 the (caller hung up|call ended)"$' "when the phone hangs up, the page's call ends ($v)"
+else
+	not_ok "the second phone call rings the wave user"
+fi
+wait "$PHONE_PID"
+PHONE_PID=
+wait_until 5 sh -c "sqlite3 '$DB' \"select cause from calls where caller = '+15557770004'\" | grep -q ."
+is "$(sqlite3 "$DB" "select cause || ' answered=' || (answered_ms > 0) from calls where caller = '+15557770004'")" \
+    "caller_bye answered=1" "the call is recorded answered, and ended by the phone's BYE"
 check "the daemon still runs" daemon_alive
 stop_daemon
 is "$STOP_RC" 0 "the daemon stops cleanly"
