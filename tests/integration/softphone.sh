@@ -56,11 +56,22 @@ sp_cleanup() {
 trap sp_cleanup EXIT
 cd "$T" || exit 1
 
-# The page as a tenant would serve it: its two files and livekit-client next to them.
+# The page as a tenant would serve it: its files and livekit-client next to them, under a
+# Content-Security-Policy that allows no inline code and no other origin but LiveKit's.
 mkdir -p www
-cp "$TOP_SRCDIR/contrib/softphone/index.html" "$TOP_SRCDIR/contrib/softphone/softphone.js" "$LKJS" www/
+cp "$TOP_SRCDIR/contrib/softphone/index.html" "$TOP_SRCDIR/contrib/softphone/softphone.js" \
+    "$TOP_SRCDIR/contrib/softphone/softphone.css" "$LKJS" www/
 HTTP_PORT=$(lk_free_port)
-python3 -m http.server --bind 127.0.0.1 --directory www "$HTTP_PORT" >http.log 2>&1 &
+CSP="default-src 'self'; connect-src 'self' ws://127.0.0.1:*"
+python3 - "$HTTP_PORT" "$CSP" >http.log 2>&1 <<'PY' &
+import functools, http.server, sys
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def end_headers(self):
+        self.send_header("Content-Security-Policy", sys.argv[2])
+        super().end_headers()
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])),
+    functools.partial(Handler, directory="www")).serve_forever()
+PY
 HTTP_PID=$!
 lk_start_server || need "livekit-server starts"
 wait_until 10 curl -sf "http://127.0.0.1:$HTTP_PORT/index.html" || need "the page is served"
@@ -170,6 +181,7 @@ is "$?" 0 "the caller ends cleanly"
 CALLER_PID=
 is "$(status phase) $(status endReason) $(drive eval 'document.getElementById("paste").hidden')" \
     "ended hung up false" "the page shows the call ended, and the paste box for the next one"
+is "$(drive eval 'window.cspViolations')" "[]" "the page and livekit-client ran under the CSP ($CSP)"
 
 # --- Call 2: the payload pasted as JSON; the caller hangs up.
 # A caller's display name is the caller's to choose: base64url of UTF-8 with markup in it.

@@ -4,7 +4,8 @@
  * points at it). Each run attaches to the browser at $SP_WS (its DevTools WebSocket),
  * acts on its one page and detaches, leaving the browser as it is.
  *
- *   open URL                  load URL in the page
+ *   open URL                  load URL in the page; window.cspViolations lists what its
+ *                             Content-Security-Policy refused ("directive blocked-URI")
  *   click SELECTOR            click it as a user would (a real input event)
  *   eval EXPRESSION           print the (awaited) value as JSON
  *   wait SECONDS EXPRESSION   poll every 100 ms until the value is truthy; print it as
@@ -23,6 +24,11 @@ async function main(argv) {
 		const pages = await browser.pages();
 		const page = pages[0] || await browser.newPage();
 		if (cmd === 'open') {
+			await page.evaluateOnNewDocument(() => {
+				window.cspViolations = [];
+				document.addEventListener('securitypolicyviolation', (e) =>
+					window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));
+			});
 			await page.goto(args[0], { waitUntil: 'load', timeout: 15000 });
 		} else if (cmd === 'click') {
 			await page.click(args[0]);
