@@ -340,6 +340,7 @@ print([r["body"] for r in rows if r["event"] == "call.ringing"][-1])' events.jso
 	drive wait 10 'softphone.status().callStatus === "active"' >/dev/null
 	v=$(drive wait 15 'softphone.status().phase === "ended" && softphone.status().from + " " + softphone.status().endReason')
 	like "$v" '^"\+15557770004 the (caller hung up|call ended)"$' "when the phone hangs up, the page's call ends ($v)"
+	is "$(drive eval 'window.cspViolations')" "[]" "through calls 2 to 4 the CSP refused nothing either"
 else
 	not_ok "the second phone call rings the wave user"
 fi
