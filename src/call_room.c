@@ -143,6 +143,7 @@ call_room_join(const struct call *c, const char *room, const char *await,
     const char *await_leg, const char *status, const struct call_room_cb *cb, void *arg)
 {
 	struct call_room *r;
+	const char *far, *near;
 	char *token;
 
 	r = xcalloc(1, sizeof(*r));
@@ -154,12 +155,15 @@ call_room_join(const struct call *c, const char *room, const char *await,
 		snprintf(r->await_leg, sizeof(r->await_leg), "%s", await_leg);
 	r->cb = cb;
 	r->arg = arg;
-	call_room_identity(c->caller, r->identity, sizeof(r->identity));
+	/* As LiveKit SIP does: the participant is the far end, the caller of an inbound
+	 * call or the callee of an outbound one; the trunk's number is ours. */
+	far = c->did != NULL ? c->caller : c->callee;
+	near = c->did != NULL ? c->callee : c->caller;
+	call_room_identity(far, r->identity, sizeof(r->identity));
 	token = lk_token_sip(c->cfg->livekit.api_key, c->cfg->livekit.api_secret,
 	    &(struct lk_sip_identity){ .room = room, .identity = r->identity,
-	    .name = c->caller[0] ? c->caller : "anonymous", .call_id = c->id,
-	    .phone_number = c->caller, .trunk_phone_number = c->callee,
-	    .call_status = status }, loop_now_ms() / 1000);
+	    .name = far[0] ? far : "anonymous", .call_id = c->id, .phone_number = far,
+	    .trunk_phone_number = near, .call_status = status }, loop_now_ms() / 1000);
 	if (token == NULL || (r->bridge = lk_bridge_new(c->cfg->livekit.url, token,
 	    &room_bridge_cb, r)) == NULL) {
 		log_error("room: call %s: cannot join room %s (%s)", c->id, room,

@@ -398,7 +398,8 @@ originate_start(const struct originate_req *req, struct originate_result *res, c
 	    .state = "dialing", .started_ms = c->started_ms });
 	call_events_started(c);
 	log_info("originate: call %s: extension %s (%s) -> %s through trunk %s as %s, room %s",
-	    c->id, e->id, o->identity, to, k->id, c->caller, o->room_name);
+	    c->id, e->id, o->identity, to, k->id, c->caller[0] ? c->caller : "(no caller ID)",
+	    o->room_name);
 	if (lk_api_create_room(&cfg->livekit, &(struct lk_room_opts){ .name = o->room_name,
 	    .empty_timeout = ORIG_ROOM_EMPTY_S, .metadata = c->id }, orig_room_made, o) == -1) {
 		log_warn("originate: call %s: room %s could not be requested", c->id,
