@@ -16,8 +16,9 @@
 . "$TOP_SRCDIR/tests/integration/lk-lib.sh"
 tap_watchdog 200
 
+# CHROMIUM overrides the browser.
 CHROMIUM=${CHROMIUM:-$(command -v chromium || true)}
-if [ -z "$CHROMIUM" ]; then
+if [ -z "$CHROMIUM" ] || [ ! -x "$CHROMIUM" ]; then
 	echo "1..0 # SKIP Debian's chromium is not installed (contrib/dev/deps.sh test)"
 	exit 0
 fi
