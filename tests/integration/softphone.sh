@@ -83,8 +83,8 @@ sox -n -r 48000 -c 1 -b 16 mic.wav synth 5 sine 600 vol 0.5
     --use-fake-ui-for-media-stream --use-fake-device-for-media-stream \
     --use-file-for-fake-audio-capture="$T/mic.wav" --autoplay-policy=no-user-gesture-required \
     --allow-loopback-in-peer-connection --no-first-run --no-default-browser-check \
-    --disable-gpu --disable-extensions --disable-background-networking --disable-sync \
-    --password-store=basic about:blank >chrome.log 2>&1 &
+    --disable-gpu --disable-dev-shm-usage --disable-extensions --disable-background-networking \
+    --disable-sync --password-store=basic about:blank >chrome.log 2>&1 &
 CHROME_PID=$!
 wait_until 20 test -s chrome/DevToolsActivePort || need "chromium starts"
 SP_WS="ws://127.0.0.1:$(sed -n 1p chrome/DevToolsActivePort)$(sed -n 2p chrome/DevToolsActivePort)"
