@@ -14,7 +14,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 . "$TOP_SRCDIR/tests/integration/lk-lib.sh"
-tap_watchdog 200
+tap_watchdog 240
 
 # CHROMIUM overrides the browser.
 CHROMIUM=${CHROMIUM:-$(command -v chromium || true)}
@@ -74,7 +74,8 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])),
     functools.partial(Handler, directory="www")).serve_forever()
 PY
 HTTP_PID=$!
-lk_start_server || need "livekit-server starts"
+# lk_start_server waits 20 s; a loaded machine (valgrind, parallel tests) may need longer.
+lk_start_server || wait_until 40 curl -sf "http://127.0.0.1:$LK_PORT/" || need "livekit-server starts"
 wait_until 10 curl -sf "http://127.0.0.1:$HTTP_PORT/index.html" || need "the page is served"
 
 # The microphone: 600 Hz, looped by Chromium.
