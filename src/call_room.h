@@ -23,7 +23,16 @@ struct call_room_cb {
 	void	(*lost)(void *arg, const char *why);
 	/* A SipDTMF digit from the room. */
 	void	(*dtmf)(void *arg, char digit);
+	/* A participant asks (data message on CALL_ROOM_TRANSFER_TOPIC) to transfer the far
+	 * end to target by method ("refer", "bridge", or NULL: the owner's default). May be
+	 * NULL: such messages are then ignored. */
+	void	(*transfer)(void *arg, const char *identity, const char *target,
+		    const char *method);
 };
+
+/* The topic of transfer requests: {"to": "+15551234567" | "sip:...", "method": "refer" |
+ * "bridge"} published by any participant (agent or user). */
+#define CALL_ROOM_TRANSFER_TOPIC	"scaidial.transfer"
 
 /* Joins room (created already) as the call's SIP participant with sip.callStatus status
  * ("ringing", "dialing"). await: the identity whose arrival answers the call, or NULL;

@@ -51,6 +51,8 @@ static const struct ctl_cmd {
 	{ "calls", "", 0, 0, ctl_cmd_calls, "calls in progress" },
 	{ "call", "ID", 1, 1, ctl_cmd_call, "one call with its legs" },
 	{ "hangup", "ID", 1, 1, ctl_cmd_hangup, "end a call in progress" },
+	{ "transfer", "ID --to TARGET [--method refer|bridge]", 3, 5, ctl_cmd_transfer,
+	    "transfer an answered call in a room: REFER, or a bridge through the trunk" },
 	{ "originate", "--extension EXT --to NUMBER [--trunk ID] [--tenant ID] [--timeout S]",
 	    4, 10, ctl_cmd_originate,
 	    "click-to-call: the room and the user's token now, the number rung meanwhile" },

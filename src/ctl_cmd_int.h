@@ -26,6 +26,7 @@ int	 ctl_cmd_calls(const struct ctl_request *, struct buf *);
 int	 ctl_cmd_call(const struct ctl_request *, struct buf *);
 int	 ctl_cmd_hangup(const struct ctl_request *, struct buf *);
 int	 ctl_cmd_originate(const struct ctl_request *, struct buf *);
+int	 ctl_cmd_transfer(const struct ctl_request *, struct buf *);
 int	 ctl_cmd_cdr(const struct ctl_request *, struct buf *);
 int	 ctl_cmd_voicemail(const struct ctl_request *, struct buf *);
 /* Calls in progress, or -1 when the store cannot say. */

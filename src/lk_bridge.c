@@ -31,6 +31,7 @@
 
 #define LKB_MAX_THREADS		16
 #define LKB_TICK_NS		20000000L
+#define LKB_CATCH_UP		4	/* ticks made up after a late wake-up */
 /* How long a stopping thread waits for its sessions' leave to be acknowledged. */
 #define LKB_STOP_MS		2000
 
@@ -70,12 +71,18 @@ struct lkb_thread {
 	guint		 stop_timer;
 };
 
-enum lkb_ev_type { LKB_EV_JOINED, LKB_EV_PARTICIPANT, LKB_EV_DTMF, LKB_EV_ENDED };
+enum lkb_ev_type { LKB_EV_JOINED, LKB_EV_PARTICIPANT, LKB_EV_DTMF, LKB_EV_DATA,
+	LKB_EV_ENDED };
+
+#define LKB_DATA_MAX		4096	/* application messages longer are not for us */
 
 struct lkb_event {
 	struct lk_bridge *b;
 	enum lkb_ev_type type;
 	char		*text;		/* identity, or the reason */
+	char		*topic;		/* LKB_EV_DATA */
+	char		*payload;
+	size_t		 payload_len;
 	int		 joined;
 	char		 digit;
 	struct lkb_event *next;
@@ -109,23 +116,38 @@ lkb_unref(struct lk_bridge *b)
 
 /* Bridge thread -> control thread. */
 static void
-lkb_post(struct lk_bridge *b, enum lkb_ev_type type, const char *text, int joined,
-    char digit)
+lkb_queue(struct lkb_event *ev)
 {
-	struct lkb_event *ev = xcalloc(1, sizeof(*ev));
 	uint64_t one = 1;
 
-	ev->b = lkb_ref(b);
-	ev->type = type;
-	ev->text = text != NULL ? xstrdup(text) : NULL;
-	ev->joined = joined;
-	ev->digit = digit;
 	g_mutex_lock(&lkb_ev_lock);
 	*lkb_ev_tail = ev;
 	lkb_ev_tail = &ev->next;
 	g_mutex_unlock(&lkb_ev_lock);
 	if (write(lkb_evfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_warn("livekit: bridge: cannot wake the control loop: %s", strerror(errno));
+}
+
+static struct lkb_event *
+lkb_event_new(struct lk_bridge *b, enum lkb_ev_type type, const char *text)
+{
+	struct lkb_event *ev = xcalloc(1, sizeof(*ev));
+
+	ev->b = lkb_ref(b);
+	ev->type = type;
+	ev->text = text != NULL ? xstrdup(text) : NULL;
+	return ev;
+}
+
+static void
+lkb_post(struct lk_bridge *b, enum lkb_ev_type type, const char *text, int joined,
+    char digit)
+{
+	struct lkb_event *ev = lkb_event_new(b, type, text);
+
+	ev->joined = joined;
+	ev->digit = digit;
+	lkb_queue(ev);
 }
 
 /* Control thread: the events of every bridge, in order. */
@@ -163,6 +185,11 @@ lkb_events(int fd, int events, void *arg)
 				if (b->cb->dtmf != NULL)
 					b->cb->dtmf(b->arg, ev->text, ev->digit);
 				break;
+			case LKB_EV_DATA:
+				if (b->cb->data != NULL)
+					b->cb->data(b->arg, ev->text, ev->topic, ev->payload,
+					    ev->payload_len);
+				break;
 			case LKB_EV_ENDED:
 				if (b->cb->ended != NULL)
 					b->cb->ended(b->arg, ev->text);
@@ -170,6 +197,8 @@ lkb_events(int fd, int events, void *arg)
 			}
 		}
 		free(ev->text);
+		free(ev->topic);
+		free(ev->payload);
 		lkb_unref(b);
 		free(ev);
 	}
@@ -294,6 +323,23 @@ lkb_on_dtmf(void *arg, const char *identity, char digit)
 }
 
 static void
+lkb_on_data(void *arg, const char *identity, const char *topic, const uint8_t *payload,
+    size_t n)
+{
+	struct lkb_event *ev;
+
+	if (n > LKB_DATA_MAX)
+		return;
+	ev = lkb_event_new(arg, LKB_EV_DATA, identity);
+	ev->topic = xstrdup(topic);
+	ev->payload = xmalloc(n + 1);
+	memcpy(ev->payload, payload, n);
+	ev->payload[n] = '\0';
+	ev->payload_len = n;
+	lkb_queue(ev);
+}
+
+static void
 lkb_on_disconnected(void *arg, const char *reason)
 {
 	struct lk_bridge *b = arg;
@@ -317,6 +363,7 @@ static const struct lk_session_cb lkb_session_cb = {
 	.audio = lkb_on_audio,
 	.disconnected = lkb_on_disconnected,
 	.dtmf = lkb_on_dtmf,
+	.data = lkb_on_data,
 };
 
 /* g_unix_fd_add() would attach to the global default context; each thread runs its own. */
@@ -379,13 +426,19 @@ lkb_on_tick(gint fd, GIOCondition cond, gpointer arg)
 	(void)cond;
 	if (read(fd, &expirations, sizeof(expirations)) < 0)
 		return G_SOURCE_CONTINUE;
+	/* A late wake-up owes the ticks it missed: the mixer's clock is the callers' (a
+	 * short catch-up; the worker drops a backlog beyond MEDIA_TAP_DOWN_MAX anyway). */
+	if (expirations > LKB_CATCH_UP)
+		expirations = LKB_CATCH_UP;
 	for (struct lk_bridge *b = th->head; b != NULL; b = b->next) {
 		if (b->ringback && b->tap == NULL && b->publishing)
 			lkb_ringback_frame(b);
 		if (b->mix == NULL || b->tap == NULL)
 			continue;
-		mixer_tick(b->mix);
-		media_tap_push(b->tap, MEDIA_TAP_DOWN, mixer_out(b->mix, -1));
+		for (uint64_t k = 0; k < expirations; k++) {
+			mixer_tick(b->mix);
+			media_tap_push(b->tap, MEDIA_TAP_DOWN, mixer_out(b->mix, -1));
+		}
 	}
 	return G_SOURCE_CONTINUE;
 }

@@ -27,6 +27,10 @@ struct lk_bridge_cb {
 	void	(*participant)(void *arg, const char *identity, int joined);
 	/* A digit (0-9 * # A-D) some participant sent as SipDTMF. */
 	void	(*dtmf)(void *arg, const char *identity, char digit);
+	/* An application data packet from identity on topic (payload: n bytes, valid during
+	 * the call). May be NULL. */
+	void	(*data)(void *arg, const char *identity, const char *topic, const char *payload,
+		    size_t n);
 	/* The session ended on its own (the server closed it, or it could not join): no
 	 * callback follows; the owner still calls lk_bridge_free(). */
 	void	(*ended)(void *arg, const char *reason);

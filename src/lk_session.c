@@ -420,6 +420,10 @@ lk_session_dc_message(void *arg, uint16_t sid, uint32_t ppid, const uint8_t *p, 
 		/* lk --publish-dtmf sends several digits in one packet, code 0. */
 		for (d = dp->sip_dtmf->digit; d != NULL && *d != '\0'; d++)
 			s->cb->dtmf(s->arg, dp->participant_identity, *d);
+	} else if (dp->value_case == LK__DATA_PACKET__VALUE_USER && s->cb->data != NULL) {
+		s->cb->data(s->arg, dp->participant_identity,
+		    dp->user->topic != NULL ? dp->user->topic : "", dp->user->payload.data,
+		    dp->user->payload.len);
 	}
 	lk__data_packet__free_unpacked(dp, NULL);
 }

@@ -35,6 +35,10 @@ struct lk_session_cb {
 	/* Optional. When set, the session opens LiveKit's data channels (_reliable, _lossy)
 	 * and reports SIP DTMF digits other participants send; NULL: audio only. */
 	void	(*dtmf)(void *arg, const char *identity, char digit);
+	/* Optional (with dtmf): an application data packet (publishData) from identity on
+	 * topic ("" when none); payload valid during the call only. */
+	void	(*data)(void *arg, const char *identity, const char *topic,
+		    const uint8_t *payload, size_t n);
 };
 
 struct lk_session *lk_session_new(GMainContext *, const char *url, const char *token,

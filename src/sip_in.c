@@ -18,6 +18,7 @@
 #include "log.h"
 #include "loop.h"
 #include "number.h"
+#include "policy.h"
 #include "reload.h"
 #include "sip_guard.h"
 #include "sip_in.h"
@@ -29,6 +30,9 @@
 #include <sofia-sip/url.h>
 #include "store.h"
 #include "xmalloc.h"
+
+/* How long the target of a transfer by bridge may ring. */
+#define IN_XFER_RING_S	30
 
 struct sip_leg {
 	struct sip_owner owner;		/* first: the handle's magic */
@@ -45,6 +49,7 @@ struct sip_leg {
 	char		 cause[40];	/* why the call ended, for the room's legs */
 	char		*refer_to;	/* forward by REFER: the target, sent once answered */
 	int		 refer_sent;
+	int		 xfer;		/* the REFER is a transfer asked from the room */
 	char		 fwd_leg[CALL_ID_LEN + 1];	/* the forward leg's record */
 	struct fwd_bridge *fwd;		/* forward by bridge: the target's side */
 	int		 early;		/* 183 with our SDP sent (the bridge's) */
@@ -281,11 +286,14 @@ in_room_dtmf(void *arg, char digit)
 	}
 }
 
+static void in_room_transfer(void *, const char *, const char *, const char *);
+
 static const struct call_room_cb in_room_cb = {
 	.arrived = in_room_arrived,
 	.empty = in_room_empty,
 	.lost = in_room_lost,
 	.dtmf = in_room_dtmf,
+	.transfer = in_room_transfer,
 };
 
 static int
@@ -386,12 +394,23 @@ in_refer_outcome(struct sip_leg *leg, int status, const char *how)
 	if (status < 200 || leg->refer_sent != 1)
 		return;
 	leg->refer_sent = 2;	/* decided: later NOTIFYs change nothing */
+	if (leg->xfer && status >= 300) {
+		/* The caller is still in the room with whoever asked: the call goes on. */
+		log_warn("sip: call %s: transfer to %s failed (%s %d): the call stays in the room",
+		    leg->call->id, leg->refer_to, how, status);
+		store_leg_ended(leg->fwd_leg, 0, "refer_failed", status);
+		free(leg->refer_to);
+		leg->refer_to = NULL;
+		leg->refer_sent = 0;
+		leg->xfer = 0;
+		return;
+	}
 	if (status < 300) {
 		log_info("sip: call %s: transferred to %s (%s %d)", leg->call->id, leg->refer_to,
 		    how, status);
 		store_leg_answered(leg->fwd_leg, 0);
 		store_leg_ended(leg->fwd_leg, 0, "referred", status);
-		in_end(leg, "forwarded");
+		in_end(leg, leg->xfer ? "transferred" : "forwarded");
 	} else {
 		log_warn("sip: call %s: transfer to %s failed (%s %d)", leg->call->id,
 		    leg->refer_to, how, status);
@@ -564,6 +583,89 @@ in_bridge(struct sip_leg *leg, const struct dialplan_step *st,
 	} else {
 		in_reject(leg, 480, "Temporarily Unavailable", cause);
 	}
+}
+
+/* A transfer of an answered call in a room, asked by a participant or scaidial-ctl:
+ * REFER (the carrier takes the caller elsewhere; on failure the caller stays in the room)
+ * or bridge (the target is called through the trunk and the caller, who leaves the room
+ * at once, is connected to it when it answers; a failure ends the call). */
+static int
+in_transfer(struct sip_leg *leg, const char *target, const char *method, char *err,
+    size_t errlen)
+{
+	struct call *c = leg->call;
+	enum fwd_bridge_refusal why = FWD_BRIDGE_FAILED;
+	struct media_session *ms = leg->ms;
+
+	if (method == NULL || method[0] == '\0')
+		method = "refer";
+	if (strcmp(method, "refer") != 0 && strcmp(method, "bridge") != 0) {
+		snprintf(err, errlen, "method '%s': refer or bridge", method);
+		return -1;
+	}
+	if (!leg->answered || leg->room == NULL || leg->recorded || ms == NULL) {
+		snprintf(err, errlen, "call %s is not an answered call in a room", c->id);
+		return -1;
+	}
+	if (leg->refer_sent == 1 || leg->fwd != NULL) {
+		snprintf(err, errlen, "call %s is being transferred already", c->id);
+		return -1;
+	}
+	if (!policy_target_allowed(c->tenant, target)) {
+		snprintf(err, errlen, "%s is not allowed for tenant %s (policy outbound_allow)",
+		    target, c->tenant->id);
+		log_warn("sip: call %s: transfer to %s refused by tenant %s's outbound_allow",
+		    c->id, target, c->tenant->id);
+		return -1;
+	}
+	if (strcmp(method, "refer") == 0) {
+		if ((leg->refer_to = in_refer_uri(c, target)) == NULL) {
+			snprintf(err, errlen, "trunk %s has no carrier address to REFER to",
+			    c->trunk->id);
+			return -1;
+		}
+		leg->xfer = 1;
+		in_refer_send(leg);
+		return 0;
+	}
+	leg->fwd = fwd_bridge_start(c, target, IN_XFER_RING_S, NULL, 0, ms, in_media_event, leg,
+	    &in_fwd_ops, leg, &why);
+	if (leg->fwd == NULL) {
+		snprintf(err, errlen, "%s", why == FWD_BRIDGE_DENIED ?
+		    "the target is not allowed (policy outbound_allow)" :
+		    "the target could not be called (see the daemon's log)");
+		return -1;
+	}
+	leg->ms = NULL;		/* the bridge's now */
+	log_info("sip: call %s: transfer by bridge to %s: the caller leaves the room", c->id,
+	    target);
+	call_room_end(leg->room, "transferred");
+	leg->room = NULL;
+	return 0;
+}
+
+static void
+in_room_transfer(void *arg, const char *identity, const char *target, const char *method)
+{
+	struct sip_leg *leg = arg;
+	char err[200];
+
+	if (in_transfer(leg, target, method, err, sizeof(err)) != 0)
+		log_warn("sip: call %s: transfer asked by %s refused: %s", leg->call->id,
+		    identity, err);
+}
+
+int
+sip_in_transfer(const char *call_id, const char *target, const char *method, char *err,
+    size_t errlen)
+{
+	struct call *c = call_find(call_id);
+
+	if (c == NULL || c->sip == NULL) {
+		snprintf(err, errlen, "no inbound call '%s' in progress", call_id);
+		return -1;
+	}
+	return in_transfer(c->sip, target, method, err, errlen);
 }
 
 /* Carries out the call's current dialplan step. */
