@@ -233,7 +233,7 @@ cat >"$T/etc/scaidial.conf" <<EOF
 general: {
   sip_listen = [ "udp:127.0.0.1:$SIP_PORT" ];
   database = "$DB"; spool_dir = "$T/spool"; control_socket = "$T/ctl.sock";
-  log_level = "debug"; rtp_ports = [ 38000, 38999 ];
+  log_level = "debug"; rtp_ports = [ 41000, 41999 ];
 };
 livekit: { url = "$LK_URL"; api_key = "$LK_KEY"; api_secret = "$LK_SECRET"; };
 webhooks: { secret = "$SECRET"; wave_ring = "http://127.0.0.1:$(cat hook.port)/ok"; };
@@ -256,7 +256,7 @@ module_path /usr/lib/baresip/modules
 poll_method epoll
 net_interface $PHONE
 sip_listen $PHONE:$(free_port)
-rtp_ports 39000-39999
+rtp_ports 42000-42999
 audio_source aufile,$T/phone-tone.wav
 audio_player alsa,null
 audio_alert alsa,null
