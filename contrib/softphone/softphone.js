@@ -1,7 +1,8 @@
 /* softphone.js: the reference softphone's logic. It owns one call: it reads the
- * call.ringing payload (URL fragment or paste box), joins the call's LiveKit room with the
- * payload's token when the user answers, publishes the microphone, plays the caller,
- * sends keypad digits as SipDTMF and leaves on hang-up. livekit-client.umd.js (loaded
+ * call.ringing payload, or scaidial-ctl originate's answer for a call the user places (URL
+ * fragment or paste box), joins the call's LiveKit room with the payload's token when the
+ * user answers (or joins), publishes the microphone, plays the other side, sends keypad
+ * digits as SipDTMF and leaves on hang-up. livekit-client.umd.js (loaded
  * before this file) provides window.LivekitClient.
  *
  * window.softphone exposes the same actions and a status() snapshot, so that a tenant app
@@ -25,8 +26,11 @@
 	const s = {
 		payload: null,
 		room: null,
-		phase: 'idle',		// idle, ringing, connecting, connected, reconnecting, ended, failed
-		caller: null,		// the SIP participant (the caller) once seen
+		// idle; ringing (incoming) or ready (outbound); connecting, connected,
+		// reconnecting; ended or failed
+		phase: 'idle',
+		outbound: false,	// a call the user placed (originate), not one that rings
+		caller: null,		// the SIP participant (the other side) once seen
 		callStatus: '',
 		startedAt: 0,
 		timer: 0,
@@ -49,7 +53,7 @@
 		s.phase = phase;
 		$('state').textContent = phase + (s.endReason ? ' (' + s.endReason + ')' : '');
 		const live = phase === 'connected';
-		$('answer').disabled = phase !== 'ringing';
+		$('answer').disabled = !(phase === 'ringing' || phase === 'ready');
 		$('hangup').disabled = !(live || phase === 'connecting' || phase === 'reconnecting');
 		$('mute').disabled = !live;
 		for (const b of $('keypad').querySelectorAll('button'))
@@ -89,13 +93,19 @@
 		return p;
 	}
 
+	/* originate's answer has a trunk and no event; call.ringing's body is an event. */
+	function isOutbound(p) {
+		return p.event === undefined && typeof p.trunk === 'string';
+	}
+
 	function load(text) {
 		if (s.room)
 			throw new Error('a call is already in progress');
 		const p = decodePayload(text);
 		// A window may take one call after another: nothing of the last one stays.
 		Object.assign(s, {
-			payload: p, caller: null, callStatus: '', startedAt: 0, muted: false, sent: '',
+			payload: p, outbound: isOutbound(p), caller: null, callStatus: '', startedAt: 0,
+			muted: false, sent: '',
 			incoming: { hz: 0, db: -Infinity }, endReason: '',
 		});
 		fail('');
@@ -106,11 +116,13 @@
 		// Text only: every field came from outside (the caller's number, a display name).
 		$('from').textContent = p.from || 'unknown';
 		$('to').textContent = p.to || '';
-		$('user').textContent = [p.user, p.extension && 'ext. ' + p.extension]
+		$('user').textContent = [p.user || p.identity, p.extension && 'ext. ' + p.extension]
 			.filter(Boolean).join(', ');
+		$('answer').textContent = s.outbound ? 'Join call' : 'Answer';
+		$('callstatus-label').textContent = s.outbound ? 'Callee status' : 'Caller status';
 		$('paste').hidden = true;
 		$('call').hidden = false;
-		setPhase('ringing');
+		setPhase(s.outbound ? 'ready' : 'ringing');
 	}
 
 	function showCallStatus() {
@@ -119,8 +131,8 @@
 		$('callstatus').textContent = s.callStatus || (c ? '(none)' : 'not in the room');
 	}
 
-	/* The caller is the room's SIP participant (scaidial joins it with kind "sip" and the
-	 * sip.* attributes LiveKit SIP defines). */
+	/* The other side is the room's SIP participant (scaidial joins it with kind "sip" and
+	 * the sip.* attributes LiveKit SIP defines): the caller, or the callee of a placed call. */
 	function findCaller() {
 		if (!s.room || s.caller)
 			return;
@@ -216,7 +228,7 @@
 	}
 
 	async function answer() {
-		if (s.phase !== 'ringing')
+		if (s.phase !== 'ringing' && s.phase !== 'ready')
 			throw new Error('nothing to answer');
 		setPhase('connecting');
 		// Made inside the click, so the browser lets it run (autoplay policy).
@@ -231,7 +243,7 @@
 			.on(LK.RoomEvent.ParticipantConnected, findCaller)
 			.on(LK.RoomEvent.ParticipantDisconnected, (p) => {
 				if (p === s.caller)
-					end('the caller hung up');
+					end(s.outbound ? 'the callee hung up' : 'the caller hung up');
 			})
 			.on(LK.RoomEvent.ParticipantAttributesChanged, (changed, p) => {
 				if (p === s.caller)
@@ -292,6 +304,7 @@
 	function status() {
 		return {
 			phase: s.phase,
+			direction: s.outbound ? 'outbound' : 'inbound',
 			endReason: s.endReason,
 			error: s.error,
 			from: s.payload ? s.payload.from || '' : '',

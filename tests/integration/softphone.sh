@@ -9,7 +9,7 @@
 # a malformed one is refused. Then a whole call through scaidial: a SIP phone (baresip)
 # rings the wave user, the webhook's body opens the page, the page answers, tones and a
 # digit cross, and Hang up on the page ends the SIP call with a BYE; a phone that hangs up
-# ends the page's call.
+# ends the page's call; a call placed with scaidial-ctl originate is joined from the page.
 # Skipped only when Debian's chromium is not installed.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$TOP_SRCDIR/tests/integration/lib.sh"
@@ -46,7 +46,7 @@ sp_cleanup() {
 		kill -KILL "$p" 2>/dev/null
 	done
 	if [ "$TAP_FAILED" -ne 0 ]; then
-		for f in caller.log chrome.log http.log bs.log bs4.log; do
+		for f in caller.log chrome.log http.log bs.log bs4.log bs5.log; do
 			[ -f "$T/$f" ] || continue
 			echo "# --- $f ---"
 			tail -n 25 "$T/$f" | cut -c1-300 | sed 's/^/# /'
@@ -227,6 +227,8 @@ python3 "$TOP_SRCDIR/tests/integration/webhook_server.py" --secret "$SECRET" \
 HOOK_PID=$!
 wait_until 10 test -s hook.port || need "the webhook receiver starts"
 PHONE=127.0.0.3
+CALLEE=127.0.0.5
+CALLEE_PORT=$(free_port)
 DB=$T/state/scaidial.db
 write_config
 cat >"$T/etc/scaidial.conf" <<EOF
@@ -237,9 +239,11 @@ general: {
 };
 livekit: { url = "$LK_URL"; api_key = "$LK_KEY"; api_secret = "$LK_SECRET"; };
 webhooks: { secret = "$SECRET"; wave_ring = "http://127.0.0.1:$(cat hook.port)/ok"; };
-tenants = ( { id = "acme"; name = "Acme"; } );
+tenants = ( { id = "acme"; name = "Acme"; policy = { outbound_allow = [ "+1555888*" ]; }; } );
 trunks = ( { id = "peer1"; tenant = "acme"; mode = "peer"; address = "sip:$PHONE:5060";
-    allowed_addresses = [ "$PHONE/32" ]; codecs = [ "PCMU" ]; } );
+    allowed_addresses = [ "$PHONE/32" ]; codecs = [ "PCMU" ]; },
+  { id = "out"; tenant = "acme"; mode = "peer"; address = "sip:$CALLEE:$CALLEE_PORT";
+    allowed_addresses = [ "$CALLEE/32" ]; codecs = [ "PCMU" ]; } );
 dids = ( { number = "+15551230001"; trunk = "peer1"; dialplan = "wave"; } );
 extensions = ( { id = "1001"; tenant = "acme"; type = "wave"; user = "alice@acme"; } );
 dialplans = ( { id = "wave"; tenant = "acme"; rules = ( { priority = 10;
@@ -247,15 +251,15 @@ dialplans = ( { id = "wave"; tenant = "acme"; rules = ( { priority = 10;
 EOF
 start_daemon || need "the daemon starts"
 sox -n -r 8000 -c 1 -b 16 phone-tone.wav synth 30 sine 1000 vol 0.5
-# phone DIR NUMBER SECONDS: baresip calls the DID from NUMBER and quits (hanging up) after
-# SECONDS; its console and SIP trace go to DIR.log, its recordings into DIR/.
-phone() {
+# phone_config DIR ADDRESS PORT: a baresip that plays 1000 Hz and records what it hears
+# (sndfile) into DIR/.
+phone_config() {
 	mkdir -p "$1"
 	cat >"$1/config" <<EOF
 module_path /usr/lib/baresip/modules
 poll_method epoll
-net_interface $PHONE
-sip_listen $PHONE:$(free_port)
+net_interface $2
+sip_listen $2:$3
 rtp_ports 42000-42999
 audio_source aufile,$T/phone-tone.wav
 audio_player alsa,null
@@ -269,8 +273,13 @@ module_tmp uuid.so
 module_tmp account.so
 module_app menu.so
 EOF
-	echo "<sip:$2@$PHONE>;regint=0;audio_codecs=PCMU" >"$1/accounts"
 	: >"$1/contacts"
+}
+# phone DIR NUMBER SECONDS: baresip calls the DID from NUMBER and quits (hanging up) after
+# SECONDS; its console and SIP trace go to DIR.log.
+phone() {
+	phone_config "$1" "$PHONE" "$(free_port)"
+	echo "<sip:$2@$PHONE>;regint=0;audio_codecs=PCMU" >"$1/accounts"
 	# -e types a command into baresip's menu (the newline submits it).
 	baresip -f "$T/$1" -s -t "$3" -e "/dial sip:+15551230001@127.0.0.1:$SIP_PORT
 " </dev/null >"$1.log" 2>&1 &
@@ -305,10 +314,10 @@ else
 fi
 sleep 2
 drive click '#hangup'
-# got_bye: baresip's SIP trace shows a BYE that came from scaidial.
+# got_bye [LOG]: baresip's SIP trace shows a BYE that came from scaidial.
 got_bye() {
 	python3 -c 'import re, sys
-sys.exit(not re.search(r"UDP 127\.0\.0\.1:\d+ -> [\d.:]+\r?\n(\x1b\[[;\d]*m)?BYE sip:", open(sys.argv[1], errors="replace").read()))' bs.log
+sys.exit(not re.search(r"UDP 127\.0\.0\.1:\d+ -> [\d.:]+\r?\n(\x1b\[[;\d]*m)?BYE sip:", open(sys.argv[1], errors="replace").read()))' "${1:-bs.log}"
 }
 if wait_until 10 got_bye; then
 	ok "Hang up on the page ends the SIP call: the phone gets a BYE"
@@ -351,6 +360,48 @@ PHONE_PID=
 wait_until 5 sh -c "sqlite3 '$DB' \"select cause from calls where caller = '+15557770004'\" | grep -q ."
 is "$(sqlite3 "$DB" "select cause || ' answered=' || (answered_ms > 0) from calls where caller = '+15557770004'")" \
     "caller_bye answered=1" "the call is recorded answered, and ended by the phone's BYE"
+# --- Call 5: the user places a call (scaidial-ctl originate) to a phone that answers at
+# once (baresip on 127.0.0.5); originate's answer opens the page, which joins the room.
+phone_config bs5 "$CALLEE" "$CALLEE_PORT"
+echo "<sip:+15558880005@$CALLEE>;regint=0;answermode=auto;audio_codecs=PCMU" >bs5/accounts
+baresip -f "$T/bs5" -s -t 40 </dev/null >bs5.log 2>&1 &
+PHONE_PID=$!
+wait_until 10 grep -q "baresip is ready" bs5.log || need "the called phone starts"
+if ORIG=$(ctl --json originate --extension 1001 --to +15558880005 --trunk out 2>&1); then
+	ok "originate places the call"; else not_ok "originate places the call"; diag "$ORIG"; fi
+CALL=$(printf '%s' "$ORIG" | python3 -c 'import json, sys; print(json.load(sys.stdin).get("call_id", ""))' 2>/dev/null)
+drive open "http://127.0.0.1:$HTTP_PORT/index.html#payload=$(printf '%s' "$ORIG" | b64url)" ||
+    need "the page opens"
+is "$(status direction) $(status phase) $(status to) $(drive eval 'document.getElementById("answer").textContent')" \
+    'outbound ready +15558880005 "Join call"' "originate's answer opens the page as a call the user placed"
+drive click '#answer'
+v=$(drive wait 20 'softphone.status().callStatus === "active" && softphone.status().callerIdentity')
+is "$v" '"sip_+15558880005"' "the page joins; the called phone's SIP participant shows sip.callStatus: active"
+if v=$(drive wait 15 'Math.abs(softphone.status().incoming.hz - 1000) < 10 && softphone.status().incoming'); then
+	ok "the page hears the called phone at 1000 Hz ($v)"
+else
+	not_ok "the page hears the called phone at 1000 Hz"; diag "$v"
+fi
+drive click '#keypad button[data-digit="3"]'
+if wait_until 10 grep -q "received event: '3'" bs5.log; then ok "keypad 3 reaches the called phone (RFC 4733)"; else
+	not_ok "keypad 3 reaches the called phone"; diag "$(tail -n 5 bs5.log)"; fi
+sleep 2
+drive click '#hangup'
+if wait_until 10 got_bye bs5.log; then ok "Hang up on the page ends the call: the called phone gets a BYE"; else
+	not_ok "Hang up on the page ends the call: the called phone gets a BYE"; diag "$(tail -n 5 bs5.log)"; fi
+kill -TERM "$PHONE_PID" 2>/dev/null
+wait "$PHONE_PID" 2>/dev/null
+PHONE_PID=
+got=$("$LK_PY" "$TOP_SRCDIR/tests/integration/softphone_peer.py" wavfreq bs5/dump-*-dec.wav 2>/dev/null)
+f=${got%%.*}
+if [ -n "$f" ] && [ "$f" -ge 590 ] 2>/dev/null && [ "$f" -le 610 ]; then
+	ok "the called phone's recording holds the page's microphone: $got (Hz, rms)"
+else
+	not_ok "the called phone's recording holds the page's 600 Hz: '$got'"
+fi
+wait_until 5 sh -c "sqlite3 '$DB' \"select cause from calls where id = '$CALL'\" | grep -q ."
+is "$(sqlite3 "$DB" "select direction || ' ' || action || ' ' || cause || ' answered=' || (answered_ms > 0) from calls where id = '$CALL'")" \
+    "outbound originate room_empty answered=1" "the call is recorded: outbound, answered, ended when the page left"
 check "the daemon still runs" daemon_alive
 stop_daemon
 is "$STOP_RC" 0 "the daemon stops cleanly"
