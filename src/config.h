@@ -60,6 +60,8 @@ struct config_general {
 	const char	*voicemail_greeting;	/* the greeting of extensions without their own */
 	int		 voicemail_max_s;	/* longest message */
 	int		 voicemail_silence_s;	/* silence that ends a message; 0 = none */
+	int		 registrar_min_expires;	/* desk phones' bindings, seconds */
+	int		 registrar_max_expires;
 };
 
 struct config_livekit {

@@ -21,6 +21,8 @@ int	 ctl_cmd_trunks(const struct ctl_request *, struct buf *);
 int	 ctl_cmd_dids(const struct ctl_request *, struct buf *);
 int	 ctl_cmd_extensions(const struct ctl_request *, struct buf *);
 int	 ctl_cmd_dialplans(const struct ctl_request *, struct buf *);
+/* ctl_cmd_regs.c: desk phones' bindings (sip_registrar). */
+int	 ctl_cmd_registrations(const struct ctl_request *, struct buf *);
 
 int	 ctl_cmd_calls(const struct ctl_request *, struct buf *);
 int	 ctl_cmd_call(const struct ctl_request *, struct buf *);

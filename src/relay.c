@@ -49,6 +49,7 @@ static bool relay_running;
 static int relay_ep = -1, relay_wake = -1;
 static atomic_bool relay_quit;
 static atomic_uint_fast64_t relay_nframes;
+static atomic_uint_fast64_t relay_ndropped, relay_nunderrun;
 static atomic_size_t relay_n;
 
 static void
@@ -75,6 +76,13 @@ static void
 relay_free(struct relay *r)
 {
 	for (int i = 0; i < 2; i++) {
+		struct media_tap_stats st;
+
+		/* What a worker pushed that the relay did not take in time, and the ticks a
+		 * worker found nothing to send: the relay's own health, logged at the end. */
+		media_tap_stats(r->dir[i].src, &st);
+		atomic_fetch_add(&relay_ndropped, st.up_dropped);
+		atomic_fetch_add(&relay_nunderrun, st.down_underrun);
 		resample_free(r->dir[i].rs);
 		media_tap_free(r->dir[i].src);
 	}
@@ -291,6 +299,10 @@ relay_fini(void)
 
 	if (!relay_running)
 		return;
+	log_info("relay: %llu frames carried since start, %llu dropped by full rings, %llu "
+	    "ticks without a frame to send", (unsigned long long)atomic_load(&relay_nframes),
+	    (unsigned long long)atomic_load(&relay_ndropped),
+	    (unsigned long long)atomic_load(&relay_nunderrun));
 	atomic_store(&relay_quit, true);
 	{
 		uint64_t one = 1;

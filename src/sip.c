@@ -24,6 +24,7 @@
 #include "sip_out.h"
 #include "sip_ping.h"
 #include "sip_reg.h"
+#include "sip_registrar.h"
 #include "xmalloc.h"
 
 #include <sofia-sip/su_log.h>
@@ -304,6 +305,7 @@ sip_init(const struct config *cfg, char *err, size_t errlen)
 	sip_stale = false;
 	sip_stop_timer = loop_timer_new((loop_timer_cb *)sip_finish_stop, NULL);
 	sip_in_init(sip_nua);
+	sip_registrar_init(sip_nua);
 	sip_out_init(sip_nua);
 	sip_reg_init(sip_nua, cfg);
 	sip_ping_init(sip_nua, cfg);
@@ -364,6 +366,7 @@ sip_fini(void)
 		return;
 	originate_fini();
 	sip_in_fini();
+	sip_registrar_fini();
 	sip_out_fini();
 	relay_fini();
 	sip_reg_fini();

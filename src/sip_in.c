@@ -22,6 +22,8 @@
 #include "reload.h"
 #include "sip_guard.h"
 #include "sip_in.h"
+#include "sip_desk.h"
+#include "sip_registrar.h"
 #include "sip_route.h"
 #include "media.h"
 #include "voicemail.h"
@@ -51,6 +53,7 @@ struct sip_leg {
 	int		 refer_sent;
 	int		 xfer;		/* the REFER is a transfer asked from the room */
 	char		 fwd_leg[CALL_ID_LEN + 1];	/* the forward leg's record */
+	struct sip_desk	*desk;		/* ring_extension of a desk phone: its side */
 	struct fwd_bridge *fwd;		/* forward by bridge: the target's side */
 	int		 early;		/* 183 with our SDP sent (the bridge's) */
 };
@@ -80,6 +83,10 @@ in_record_end(struct sip_leg *leg, const char *cause, int status)
 		fwd_bridge_free(leg->fwd, cause);
 		leg->fwd = NULL;
 	}
+	if (leg->desk != NULL) {
+		sip_desk_free(leg->desk, cause);
+		leg->desk = NULL;
+	}
 	store_leg_ended(c->leg_id, 0, cause, status);
 	store_call_ended(c->id, 0, cause, status);
 	call_events_ended(c, cause, status);
@@ -96,6 +103,7 @@ in_leg_free(struct sip_leg *leg)
 		voicemail_caller_gone(leg->vm);
 	ring_stop(leg->ring);
 	call_room_end(leg->room, leg->cause[0] ? leg->cause : "call_ended");
+	sip_desk_free(leg->desk, "terminated");
 	fwd_bridge_free(leg->fwd, "terminated");
 	if (leg->ms != NULL)
 		media_session_free(leg->ms);
@@ -123,7 +131,7 @@ in_insert(struct call *c, const char *sip_call_id)
 	const struct dialplan_step *st = c->decision.n_steps ? &c->decision.steps[0] : NULL;
 	char room[160] = "";
 
-	if (st != NULL && st->action == ACTION_RING_EXTENSION)
+	if (st != NULL && st->action == ACTION_RING_EXTENSION && st->extension->type != EXT_SIP)
 		ring_room_name(c, room, sizeof(room));
 
 	store_call_insert(&(struct store_call){ .id = c->id, .tenant = c->tenant->id,
@@ -213,6 +221,8 @@ in_media_event(struct media_session *ms, const struct media_event *ev, void *arg
 	else if (ev->type == MEDIA_EV_DTMF && leg->fwd != NULL)
 		fwd_bridge_digit(leg->fwd, ev->digit);
 }
+
+static void in_ring_desk(struct sip_leg *, const struct dialplan_step *);
 
 /* The awaited user or bot is in the room: the call is answered and bridged to it. */
 static void
@@ -315,6 +325,10 @@ in_ring(struct sip_leg *leg, const struct dialplan_step *st)
 {
 	struct call *c = leg->call;
 
+	if (st->extension->type == EXT_SIP) {
+		in_ring_desk(leg, st);
+		return;
+	}
 	nua_respond(leg->nh, SIP_180_RINGING, TAG_END());
 	c->state = CALL_RINGING;
 	store_call_set_state(c->id, "ringing");
@@ -547,6 +561,68 @@ static const struct fwd_bridge_ops in_fwd_ops = {
 	.info_digit = in_fwd_info_digit,
 };
 
+/* A desk phone rung by ring_extension: what its side asks, as forward by bridge does,
+ * except that a phone that does not answer sends the call to on_no_answer. */
+static void
+in_desk_failed(void *arg, int status, const char *cause)
+{
+	struct sip_leg *leg = arg;
+
+	(void)status;
+	sip_desk_free(leg->desk, cause);
+	leg->desk = NULL;
+	if (!leg->recorded)
+		in_ring_done(leg, cause);
+}
+
+static void
+in_desk_ended(void *arg, const char *cause)
+{
+	struct sip_leg *leg = arg;
+
+	sip_desk_free(leg->desk, cause);
+	leg->desk = NULL;
+	in_end(leg, cause);
+}
+
+/* The caller heard 180 when the ring began: the phone's own 180s add nothing. */
+static void
+in_desk_ringing(void *arg)
+{
+	struct sip_leg *leg = arg;
+
+	if (leg->call->state != CALL_RINGING)
+		in_fwd_ringing(arg);
+}
+
+static const struct fwd_bridge_ops in_desk_ops = {
+	.ringing = in_desk_ringing,
+	.early = in_fwd_early,
+	.answer = in_fwd_answer,
+	.failed = in_desk_failed,
+	.ended = in_desk_ended,
+	.info_digit = in_fwd_info_digit,
+};
+
+static void
+in_ring_desk(struct sip_leg *leg, const struct dialplan_step *st)
+{
+	struct call *c = leg->call;
+	const char *why = "not_registered";
+
+	if (leg->offer == NULL) {
+		in_reject(leg, 488, "Not Acceptable Here", "no_offer");
+		return;
+	}
+	leg->desk = sip_desk_ring(c, st->extension, st->timeout, leg->offer, leg->offer_len,
+	    in_media_event, leg, &in_desk_ops, leg, &why);
+	if (leg->desk == NULL) {
+		in_ring_done(leg, why);
+		return;
+	}
+	in_fwd_ringing(leg);
+}
+
 /* forward by bridge: the target is called through the DID's trunk; the caller is
  * answered when it answers (or hears its early media). answered_ms: the session of a
  * call already answered for a REFER that failed. */
@@ -701,6 +777,70 @@ in_run_step(struct sip_leg *leg)
 	}
 }
 
+/* A desk phone dialling out: authenticated (407), the number checked against the
+ * tenant's outbound_allow, then called through the tenant's trunk and bridged as forward
+ * by bridge is (fwd_bridge.c: media relayed, the outbound leg recorded). */
+static void
+in_invite_desk(nua_handle_t *nh, const sip_t *sip, const struct sip_src *src)
+{
+	struct config *cfg = reload_current();
+	const struct extension *e;
+	const struct trunk *t;
+	const char *cid;
+	enum fwd_bridge_refusal why = FWD_BRIDGE_FAILED;
+	struct sip_leg *leg;
+	struct call *c;
+	char number[32];
+
+	if (sip_desk_dial_check(in_nua, nh, sip, src, &e, &t, number, sizeof(number),
+	    &cid) == -1)
+		return;
+	if (in_stopping || (e->tenant->max_concurrent_calls > 0 && call_count_tenant(
+	    e->tenant->id) >= (size_t)e->tenant->max_concurrent_calls)) {
+		log_warn("sip: desk phone %s (tenant %s) dials %s: refused with %d", e->id,
+		    e->tenant->id, number, in_stopping ? 503 : 486);
+		nua_respond(nh, in_stopping ? 503 : 486, in_stopping ? "Service Unavailable" :
+		    "Busy Here", NUTAG_WITH_THIS(in_nua), TAG_END());
+		nua_handle_destroy(nh);
+		return;
+	}
+	c = call_new(cfg, NULL, cid, number, sip->sip_call_id ? sip->sip_call_id->i_id : "",
+	    src->text);
+	c->trunk = t;
+	c->tenant = e->tenant;
+	leg = xcalloc(1, sizeof(*leg));
+	leg->owner.kind = SIP_OWNER_CALL;
+	leg->call = c;
+	leg->nh = nh;
+	c->sip = leg;
+	if (sip->sip_payload != NULL && sip->sip_payload->pl_len > 0) {
+		leg->offer = xstrndup(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+		leg->offer_len = sip->sip_payload->pl_len;
+	}
+	nua_handle_bind(nh, &leg->owner);
+	store_call_insert(&(struct store_call){ .id = c->id, .tenant = c->tenant->id,
+	    .direction = "outbound", .did = "", .caller = cid, .callee = number,
+	    .trunk = t->id, .dialplan = "", .rule_priority = -1, .action = "desk_dial",
+	    .room = "", .state = "routing", .config_generation = cfg->generation,
+	    .started_ms = c->started_ms });
+	store_leg_insert(&(struct store_leg){ .id = c->leg_id, .call_id = c->id, .kind = "sip",
+	    .identity = e->id, .sip_call_id = c->sip_call_id, .state = "routing",
+	    .started_ms = c->started_ms });
+	call_events_started(c);
+	log_info("sip: call %s: desk phone %s (tenant %s) at %s dials %s through trunk %s as "
+	    "%s", c->id, e->id, e->tenant->id, src->text, number, t->id, cid);
+	if (leg->offer == NULL) {
+		in_reject(leg, 488, "Not Acceptable Here", "no_offer");
+		return;
+	}
+	leg->fwd = fwd_bridge_start(c, number, 0, leg->offer, leg->offer_len, NULL,
+	    in_media_event, leg, &in_fwd_ops, leg, &why);
+	if (leg->fwd == NULL)
+		in_reject(leg, why == FWD_BRIDGE_DENIED ? 403 : 480, why == FWD_BRIDGE_DENIED ?
+		    "Forbidden" : "Temporarily Unavailable", why == FWD_BRIDGE_DENIED ?
+		    "forward_denied" : "forward_failed");
+}
+
 static void
 in_invite_new(nua_handle_t *nh, const sip_t *sip)
 {
@@ -716,6 +856,12 @@ in_invite_new(nua_handle_t *nh, const sip_t *sip)
 	sip_guard_source(in_nua, &src);
 	if (!sip_guard_admit(&src)) {
 		sip_guard_refuse(in_nua, nh, "INVITE", &src, "throttled");
+		return;
+	}
+	/* From an address no trunk allows, only a desk phone may call, and only once it
+	 * proves it is one (407); every stranger is challenged alike. */
+	if (sip_registrar_enabled(cfg) && sip_guard_find_trunk(cfg, &src) == NULL) {
+		in_invite_desk(nh, sip, &src);
 		return;
 	}
 	did = sip_route_did(cfg, sip, &number);
@@ -800,7 +946,8 @@ in_options(nua_handle_t *nh, const sip_t *sip)
 		sip_guard_refuse(in_nua, nh, "OPTIONS", &src, "throttled");
 		return;
 	}
-	if (sip_guard_find_trunk(reload_current(), &src) == NULL) {
+	if (sip_guard_find_trunk(reload_current(), &src) == NULL &&
+	    !sip_registrar_source_known(&src)) {
 		sip_guard_refuse(in_nua, nh, "OPTIONS", &src, "no trunk allows this address");
 		return;
 	}
@@ -819,9 +966,17 @@ in_register(nua_handle_t *nh, const sip_t *sip)
 		sip_guard_refuse(in_nua, nh, "REGISTER", &src, "throttled");
 		return;
 	}
-	snprintf(why, sizeof(why), "no registering user \"%.40s\"",
-	    sip->sip_to && sip->sip_to->a_url->url_user ? sip->sip_to->a_url->url_user : "");
-	sip_guard_refuse(in_nua, nh, "REGISTER", &src, why);
+	/* Without a desk phone in the configuration there is no one to register: every
+	 * REGISTER gets the stranger's answer. Otherwise every user, known or not, is
+	 * challenged alike (sip_registrar). */
+	if (!sip_registrar_enabled(reload_current())) {
+		snprintf(why, sizeof(why), "no registering user \"%.40s\"",
+		    sip->sip_to && sip->sip_to->a_url->url_user ? sip->sip_to->a_url->url_user :
+		    "");
+		sip_guard_refuse(in_nua, nh, "REGISTER", &src, why);
+		return;
+	}
+	sip_registrar_request(nh, sip, &src);
 }
 
 /* A re-INVITE (hold, resume, a session refresh): the media session follows the new offer;
@@ -830,7 +985,8 @@ static void
 in_reinvite(struct sip_leg *leg, const sip_t *sip)
 {
 	struct media_session *ms = leg->vm ? voicemail_media(leg->vm) :
-	    leg->fwd ? fwd_bridge_media(leg->fwd) : leg->ms;
+	    leg->fwd ? fwd_bridge_media(leg->fwd) : leg->desk ? sip_desk_media(leg->desk) :
+	    leg->ms;
 	char *answer = NULL;
 	int rc;
 

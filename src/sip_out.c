@@ -40,6 +40,7 @@ struct sip_out {
 	void		*arg;
 	struct loop_timer *timer;
 	int		 challenges;
+	int		 heard;		/* a 1xx or a challenge came back: the far end is there */
 	int		 answered;
 	int		 ended;		/* ended() was called (or is no longer owed) */
 	int		 hanging;	/* CANCEL or BYE sent */
@@ -297,7 +298,7 @@ sip_out_start(const struct sip_out_req *req, const struct sip_out_cb *cb, void *
 	}
 	o->nh = nua_handle(out_nua, &o->owner, NUTAG_URL(URL_STRING_MAKE(o->ruri)),
 	    SIPTAG_TO_STR(to_hdr), SIPTAG_FROM_STR(from), SIPTAG_CALL_ID_STR(o->sip_call_id),
-	    TAG_IF(t->proxy[0] != '\0', NUTAG_PROXY(URL_STRING_MAKE(t->proxy))), TAG_END());
+	    TAG_END());
 	if (o->nh == NULL) {
 		log_warn("sip: call %s: outbound leg to %s: cannot create a SIP handle", o->log_id,
 		    o->ruri);
@@ -311,8 +312,9 @@ sip_out_start(const struct sip_out_req *req, const struct sip_out_cb *cb, void *
 	log_info("sip: call %s: outbound leg: INVITE %s from %s%s%s (Call-ID %s, ring %d s)",
 	    o->log_id, o->ruri, from, t->proxy[0] ? " via " : "", t->proxy, o->sip_call_id,
 	    timeout);
-	nua_invite(o->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(offer),
-	    TAG_END());
+	/* The proxy is a handle parameter: nua_handle() takes headers only. */
+	nua_invite(o->nh, TAG_IF(t->proxy[0] != '\0', NUTAG_PROXY(URL_STRING_MAKE(t->proxy))),
+	    SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(offer), TAG_END());
 	free(offer);
 	free(from);
 	free(to_hdr);
@@ -393,6 +395,8 @@ out_r_invite(struct sip_out *o, int status, const char *phrase, const sip_t *sip
 		nua_bye(o->nh, TAG_END());
 		return;
 	}
+	if (status >= 100 && status < 200)
+		o->heard = 1;
 	if (o->ended || o->freed || status == 100)
 		return;
 	if (status > 100 && status < 200) {
@@ -426,6 +430,7 @@ out_r_invite(struct sip_out *o, int status, const char *phrase, const sip_t *sip
 		return;
 	}
 	if ((status == 401 || status == 407) && !o->hanging) {
+		o->heard = 1;
 		if (!o->has_trunk || o->trunk.username[0] == '\0' || ++o->challenges > 1 ||
 		    out_realm(sip, realm, sizeof(realm)) == -1) {
 			log_warn("sip: call %s: outbound leg: %d %s: %s", o->log_id, status, phrase,
@@ -440,12 +445,13 @@ out_r_invite(struct sip_out *o, int status, const char *phrase, const sip_t *sip
 		free(cred);
 		return;
 	}
-	/* A final failure. nua's own answers (no response, a transport failure) carry no
-	 * To tag: the far end's always do. */
+	/* A final failure. nua's own answers to a transport failure or silence (503, 408)
+	 * look like the far end's (sofia even tags them), so the tell is that nothing at all
+	 * came back before them: a live UA or carrier sends 100 or 18x first. */
 	log_info("sip: call %s: outbound leg: %d %s", o->log_id, status, phrase);
 	if (o->hanging && status == 487)
 		out_ended(o, 487, o->hang_cause ? o->hang_cause : "hangup");
-	else if (sip == NULL || sip->sip_to == NULL || sip->sip_to->a_tag == NULL)
+	else if (!o->heard && (sip == NULL || status == 503 || status == 408))
 		out_ended(o, status, "transport_error");
 	else
 		out_ended(o, status, out_cause(status));

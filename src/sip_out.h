@@ -46,7 +46,8 @@ struct sip_out_req {
  *   "not_found"       404, 604
  *   "unavailable"     480, 503 and other 5xx from the far end
  *   "rejected"        any other 3xx-6xx from the far end (the status tells which)
- *   "transport_error" nothing answered or the transport failed (nua's own 408/503)
+ *   "transport_error" nothing answered or the transport failed: a 408 or 503 with no
+ *                     1xx or challenge before it (nua's own answers look the same)
  *   "media_failed"    our offer could not be made, or the answer SDP was refused (488)
  *   "rtp_timeout"     an answered leg received no RTP for MEDIA_RTP_TIMEOUT_MS
  * The SIP reason phrase is in the log line. */

@@ -45,7 +45,7 @@ wait_until 10 test -s "$T/hook.port" || { not_ok "webhook receiver starts"; done
 HOOK=http://127.0.0.1:$(cat "$T/hook.port")
 
 sox -n -r 8000 -c 1 -e u-law "$T/tone.wav" synth 10 sine 1000
-sox -n -r 8000 -c 1 -b 16 "$T/tone-1000.wav" synth 12 sine 1000
+sox -n -r 8000 -c 1 -b 16 "$T/tone-1000.wav" synth 20 sine 1000
 write_config
 cat >"$T/etc/scaidial.conf" <<EOF
 general: {
@@ -161,7 +161,7 @@ module_app menu.so
 EOF
 echo "<sip:+15557770002@$CARRIER>;regint=0;audio_codecs=PCMU" >"$d/accounts"
 : >"$d/contacts"
-timeout 25 baresip -f "$d" -s -t 10 -e "/dial sip:+15551230002@127.0.0.1:$SIP_PORT
+timeout 30 baresip -f "$d" -s -t 15 -e "/dial sip:+15551230002@127.0.0.1:$SIP_PORT
 " </dev/null >"$T/baresip.log" 2>&1 &
 BS_BG=$!
 if peer bot bot.kickoff 600 sip_+15557770002 --dtmf 5; then
@@ -187,6 +187,8 @@ is "$(legs +15557770002)" "bot:bot-42:1:1:caller_bye sip:carrier:1:1:caller_bye"
     "the legs: the bot and the SIP caller, both ended by the caller's BYE"
 room=$(event room bot.kickoff)
 if wait_until 5 room_gone; then ok "the room is deleted"; else not_ok "the room is deleted"; fi
+like "$("$SCAIDIAL_CTL" -s "$T/ctl.sock" metrics | grep '^scaidial_livekit_bridges ')" "^scaidial_livekit_bridges 0$" \
+    "no LiveKit bridge is left (metrics)"
 check "no call is left in the daemon" sh -c "'$SCAIDIAL_CTL' -s '$T/ctl.sock' calls | grep -vq +1555777000"
 stop_daemon
 is "$STOP_RC" 0 "the daemon stops cleanly (under valgrind in test-all.sh: no leak, no error)"
