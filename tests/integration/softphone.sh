@@ -35,18 +35,19 @@ command -v sox >/dev/null 2>&1 || need "sox is installed"
 node -e 'require("puppeteer-core")' 2>/dev/null || need "puppeteer-core is installed under $NODE_PATH"
 [ -f "$LKJS" ] || need "livekit-client is fetched into $(dirname "$LKJS")"
 
-CHROME_PID='' HTTP_PID='' CALLER_PID='' HOOK_PID='' PHONE_PID=''
+DRIVE_PID='' CHROME_PID='' HTTP_PID='' CALLER_PID='' HOOK_PID='' PHONE_PID=''
 sp_cleanup() {
 	local p
-	for p in $PHONE_PID $CALLER_PID $CHROME_PID $HTTP_PID $HOOK_PID; do
+	exec 7>&- 8<&-
+	for p in $DRIVE_PID $PHONE_PID $CALLER_PID $CHROME_PID $HTTP_PID $HOOK_PID; do
 		kill -TERM "$p" 2>/dev/null
 	done
-	for p in $PHONE_PID $CALLER_PID $CHROME_PID $HTTP_PID $HOOK_PID; do
+	for p in $DRIVE_PID $PHONE_PID $CALLER_PID $CHROME_PID $HTTP_PID $HOOK_PID; do
 		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$p" 2>/dev/null
 	done
 	if [ "$TAP_FAILED" -ne 0 ]; then
-		for f in caller.log chrome.log http.log bs.log bs4.log bs5.log; do
+		for f in drive.err caller.log chrome.log http.log bs.log bs4.log bs5.log; do
 			[ -f "$T/$f" ] || continue
 			echo "# --- $f ---"
 			tail -n 25 "$T/$f" | cut -c1-300 | sed 's/^/# /'
@@ -91,7 +92,23 @@ wait_until 20 test -s chrome/DevToolsActivePort || need "chromium starts"
 SP_WS="ws://127.0.0.1:$(sed -n 1p chrome/DevToolsActivePort)$(sed -n 2p chrome/DevToolsActivePort)"
 export SP_WS
 
-drive() { node "$TOP_SRCDIR/tests/integration/softphone_drive.cjs" "$@"; }
+# The page's driver: one node process for the whole test, steps through a pair of FIFOs
+# (fd 7 to it, fd 8 from it). Opening them in this order lets its redirections complete.
+mkfifo drive.in drive.out
+node "$TOP_SRCDIR/tests/integration/softphone_drive.cjs" <drive.in >drive.out 2>drive.err &
+DRIVE_PID=$!
+exec 7>drive.in 8<drive.out
+# drive STEP ARGS...: a step (softphone_drive.cjs); eval and wait print its value as JSON.
+drive() {
+	local rc out
+	(IFS=$'\t'; printf '%s\n' "$*") >&7
+	IFS=$'\t' read -r -t 60 rc out <&8 || { echo "# the driver is gone: $(tail -n 2 drive.err)"; return 1; }
+	case $1 in
+	eval | wait) printf '%s\n' "$out" ;;
+	*) [ "$rc" -eq 0 ] || echo "# drive $1 $2: $out" ;;
+	esac
+	return "$rc"
+}
 status() { drive eval "softphone.status().$1" | tr -d '"'; }
 # heard_after LINE HZ: the caller heard HZ (±10, clearly above silence) after log line LINE;
 # prints the first such half second's figures.
