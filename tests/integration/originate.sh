@@ -10,43 +10,17 @@
 tap_watchdog 170
 
 SIPP_DIR=$TOP_SRCDIR/tests/integration/sipp
-LIVEKIT_SERVER=${LIVEKIT_SERVER:-$(command -v livekit-server || echo "$HOME/go/bin/livekit-server")}
-VENV_PY=${SCAIDIAL_TEST_HOME:-$HOME/.cache/scaidial-test}/venv/bin/python3
-for need in sipp sox baresip sqlite3; do
-	command -v $need >/dev/null 2>&1 || { not_ok "$need is installed (contrib/dev/deps.sh test)"; done_testing; }
-done
-if [ ! -x "$LIVEKIT_SERVER" ] || ! "$VENV_PY" -c 'import livekit.rtc, numpy' 2>/dev/null; then
-	not_ok "livekit-server and the LiveKit Python SDK are installed (contrib/dev/deps.sh test)"
-	done_testing
-fi
+. "$TOP_SRCDIR/tests/integration/lk-lib.sh"
+lk_need sipp sox baresip sqlite3
 cd "$T" || exit 1
 CARRIER=127.0.0.3
 PHONE=127.0.0.4
 SECRET=orig-secret
-KEY=devkey
-LKSECRET=scaidial-originate-test-secret-0123456789
 DB=$T/state/scaidial.db
 CARRIER_PORT=$(free_port)
 PHONE_PORT=$(free_port)
-
-LK_PORT=$(free_port)
-cat >"$T/livekit.yaml" <<EOF
-port: $LK_PORT
-bind_addresses: ["127.0.0.1"]
-development: true
-keys: {$KEY: "$LKSECRET"}
-rtc: {tcp_port: $(free_port), udp_port: $(free_port), node_ip: 127.0.0.1, use_external_ip: false, enable_loopback_candidate: true}
-EOF
-"$LIVEKIT_SERVER" --config "$T/livekit.yaml" >"$T/livekit.log" 2>&1 &
-LK_PID=$!
-python3 "$TOP_SRCDIR/tests/integration/webhook_server.py" --secret "$SECRET" \
-    --log "$T/events.jsonl" --port-file "$T/hook.port" 2>"$T/hook.err" &
-HOOK_PID=$!
-trap 'kill $LK_PID $HOOK_PID 2>/dev/null; cleanup' EXIT
-lk_up() { python3 -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:$LK_PORT/', timeout=1).read() != b'OK')"; }
-wait_until 30 lk_up || { not_ok "livekit-server starts"; done_testing; }
-wait_until 10 test -s "$T/hook.port" || { not_ok "webhook receiver starts"; done_testing; }
-HOOK=http://127.0.0.1:$(cat "$T/hook.port")
+lk_start_server || { not_ok "livekit-server starts"; done_testing; }
+lk_start_webhooks "$SECRET" || { not_ok "webhook receiver starts"; done_testing; }
 
 sox -n -r 8000 -c 1 -e u-law "$T/tone.wav" synth 12 sine 1000
 sox -n -r 8000 -c 1 -b 16 "$T/tone-1000.wav" synth 20 sine 1000
@@ -57,7 +31,7 @@ general: {
   database = "$DB"; spool_dir = "$T/spool"; control_socket = "$T/ctl.sock";
   log_level = "debug"; rtp_ports = [ 37000, 37999 ];
 };
-livekit: { url = "ws://127.0.0.1:$LK_PORT"; api_key = "$KEY"; api_secret = "$LKSECRET"; };
+livekit: { url = "$LK_URL"; api_key = "$LK_KEY"; api_secret = "$LK_SECRET"; };
 webhooks: { secret = "$SECRET"; call_events = "$HOOK/ok"; wave_ring = "$HOOK/ok"; };
 tenants = ( { id = "acme"; name = "Acme"; policy = { outbound_allow = [ "+1555888*" ]; }; },
   { id = "other"; name = "Other"; } );
@@ -91,8 +65,8 @@ uas() {
 peer() {
 	local name=$1
 	shift
-	timeout 60 "$VENV_PY" "$TOP_SRCDIR/tests/integration/lk_peer.py" peer \
-	    "ws://127.0.0.1:$LK_PORT" "$(field token)" --timeout 40 "$@" >"$T/peer-$name.log" 2>&1
+	timeout 60 "$LK_PY" "$TOP_SRCDIR/tests/integration/lk_peer.py" peer \
+	    "$LK_URL" "$(field token)" --timeout 40 "$@" >"$T/peer-$name.log" 2>&1
 }
 heard() { sed -n 's/^peer: heard \([0-9]*\)\..*/\1/p' "$1" | head -n 1; }
 near() { [ -n "$1" ] && [ $(($1 - $2)) -le 20 ] && [ $(($2 - $1)) -le 20 ]; }

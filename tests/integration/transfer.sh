@@ -8,41 +8,15 @@
 tap_watchdog 170
 
 SIPP_DIR=$TOP_SRCDIR/tests/integration/sipp
-LIVEKIT_SERVER=${LIVEKIT_SERVER:-$(command -v livekit-server || echo "$HOME/go/bin/livekit-server")}
-VENV_PY=${SCAIDIAL_TEST_HOME:-$HOME/.cache/scaidial-test}/venv/bin/python3
-for need in sipp sox sqlite3; do
-	command -v $need >/dev/null 2>&1 || { not_ok "$need is installed (contrib/dev/deps.sh test)"; done_testing; }
-done
-if [ ! -x "$LIVEKIT_SERVER" ] || ! "$VENV_PY" -c 'import livekit.rtc, numpy' 2>/dev/null; then
-	not_ok "livekit-server and the LiveKit Python SDK are installed (contrib/dev/deps.sh test)"
-	done_testing
-fi
+. "$TOP_SRCDIR/tests/integration/lk-lib.sh"
+lk_need sipp sox sqlite3
 cd "$T" || exit 1
 CARRIER=127.0.0.3
 SECRET=xfer-secret
-KEY=devkey
-LKSECRET=scaidial-transfer-test-secret-0123456789
 DB=$T/state/scaidial.db
 TARGET_PORT=$(free_port)
-
-LK_PORT=$(free_port)
-cat >"$T/livekit.yaml" <<EOF
-port: $LK_PORT
-bind_addresses: ["127.0.0.1"]
-development: true
-keys: {$KEY: "$LKSECRET"}
-rtc: {tcp_port: $(free_port), udp_port: $(free_port), node_ip: 127.0.0.1, use_external_ip: false, enable_loopback_candidate: true}
-EOF
-"$LIVEKIT_SERVER" --config "$T/livekit.yaml" >"$T/livekit.log" 2>&1 &
-LK_PID=$!
-python3 "$TOP_SRCDIR/tests/integration/webhook_server.py" --secret "$SECRET" \
-    --log "$T/events.jsonl" --port-file "$T/hook.port" 2>"$T/hook.err" &
-HOOK_PID=$!
-trap 'kill $LK_PID $HOOK_PID 2>/dev/null; cleanup' EXIT
-lk_up() { python3 -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:$LK_PORT/', timeout=1).read() != b'OK')"; }
-wait_until 30 lk_up || { not_ok "livekit-server starts"; done_testing; }
-wait_until 10 test -s "$T/hook.port" || { not_ok "webhook receiver starts"; done_testing; }
-HOOK=http://127.0.0.1:$(cat "$T/hook.port")
+lk_start_server || { not_ok "livekit-server starts"; done_testing; }
+lk_start_webhooks "$SECRET" || { not_ok "webhook receiver starts"; done_testing; }
 sox -n -r 8000 -c 1 -e u-law "$T/tone.wav" synth 30 sine 1000
 write_config
 cat >"$T/etc/scaidial.conf" <<EOF
@@ -51,7 +25,7 @@ general: {
   database = "$DB"; spool_dir = "$T/spool"; control_socket = "$T/ctl.sock";
   log_level = "debug"; rtp_ports = [ 39000, 39999 ];
 };
-livekit: { url = "ws://127.0.0.1:$LK_PORT"; api_key = "$KEY"; api_secret = "$LKSECRET"; };
+livekit: { url = "$LK_URL"; api_key = "$LK_KEY"; api_secret = "$LK_SECRET"; };
 webhooks: { secret = "$SECRET"; wave_ring = "$HOOK/ok"; };
 tenants = ( { id = "acme"; name = "Acme"; policy = { outbound_allow = [ "+1555999*" ]; }; } );
 trunks = ( { id = "peer1"; tenant = "acme"; mode = "peer"; address = "sip:$CARRIER:$TARGET_PORT";
@@ -64,21 +38,14 @@ dialplans = ( { id = "wave"; tenant = "acme"; rules = ( { priority = 10;
 EOF
 start_daemon || { not_ok "daemon starts"; done_testing; }
 
-event() {
-	python3 -c '
-import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-rows = [r for r in rows if r["event"] == sys.argv[2]]
-print(json.loads(rows[-1]["body"]).get(sys.argv[3], "") if rows else "")' "$T/events.jsonl" "$2" "$1"
-}
 nrings() { local n; n=$(grep -c '"event": "call.ringing"' "$T/events.jsonl" 2>/dev/null); echo "${n:-0}"; }
 # peer NAME N [lk_peer args]: waits for call.ringing number N+1, joins with its token.
 peer() {
 	local name=$1 n=$2
 	shift 2
 	wait_until 10 sh -c "[ \$(grep -c '\"event\": \"call.ringing\"' '$T/events.jsonl' 2>/dev/null) -gt $n ]" || return 1
-	timeout 60 "$VENV_PY" "$TOP_SRCDIR/tests/integration/lk_peer.py" peer \
-	    "ws://127.0.0.1:$LK_PORT" "$(event token call.ringing)" --tone 600 \
+	timeout 60 "$LK_PY" "$TOP_SRCDIR/tests/integration/lk_peer.py" peer \
+	    "$LK_URL" "$(lk_event token call.ringing)" --tone 600 \
 	    --from sip_+15557770001 --timeout 40 "$@" >"$T/peer-$name.log" 2>&1
 }
 q() { sqlite3 "$DB" "$1"; }
