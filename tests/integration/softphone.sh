@@ -35,14 +35,14 @@ command -v sox >/dev/null 2>&1 || need "sox is installed"
 node -e 'require("puppeteer-core")' 2>/dev/null || need "puppeteer-core is installed under $NODE_PATH"
 [ -f "$LKJS" ] || need "livekit-client is fetched into $(dirname "$LKJS")"
 
-DRIVE_PID='' CHROME_PID='' HTTP_PID='' CALLER_PID='' HOOK_PID='' PHONE_PID=''
+DRIVE_PID='' CHROME_PID='' HTTP_PID='' CALLER_PID='' PHONE_PID=''
 sp_cleanup() {
 	local p
 	exec 7>&- 8<&-
-	for p in $DRIVE_PID $PHONE_PID $CALLER_PID $CHROME_PID $HTTP_PID $HOOK_PID; do
+	for p in $DRIVE_PID $PHONE_PID $CALLER_PID $CHROME_PID $HTTP_PID; do
 		kill -TERM "$p" 2>/dev/null
 	done
-	for p in $DRIVE_PID $PHONE_PID $CALLER_PID $CHROME_PID $HTTP_PID $HOOK_PID; do
+	for p in $DRIVE_PID $PHONE_PID $CALLER_PID $CHROME_PID $HTTP_PID; do
 		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$p" 2>/dev/null
 	done
@@ -239,10 +239,7 @@ CALLER_PID=
 # the fragment changes); the page answers and scaidial answers the phone; audio and a digit
 # cross; Hang up on the page ends the SIP call with a BYE.
 SECRET=softphone-secret
-python3 "$TOP_SRCDIR/tests/integration/webhook_server.py" --secret "$SECRET" \
-    --log "$T/events.jsonl" --port-file "$T/hook.port" 2>hook.err &
-HOOK_PID=$!
-wait_until 10 test -s hook.port || need "the webhook receiver starts"
+lk_start_webhooks "$SECRET" || need "the webhook receiver starts"
 PHONE=127.0.0.3
 CALLEE=127.0.0.5
 CALLEE_PORT=$(free_port)
@@ -255,7 +252,7 @@ general: {
   log_level = "debug"; rtp_ports = [ 41000, 41999 ];
 };
 livekit: { url = "$LK_URL"; api_key = "$LK_KEY"; api_secret = "$LK_SECRET"; };
-webhooks: { secret = "$SECRET"; wave_ring = "http://127.0.0.1:$(cat hook.port)/ok"; };
+webhooks: { secret = "$SECRET"; wave_ring = "$HOOK/ok"; };
 tenants = ( { id = "acme"; name = "Acme"; policy = { outbound_allow = [ "+1555888*" ]; }; } );
 trunks = ( { id = "peer1"; tenant = "acme"; mode = "peer"; address = "sip:$PHONE:5060";
     allowed_addresses = [ "$PHONE/32" ]; codecs = [ "PCMU" ]; },
