@@ -56,6 +56,8 @@ struct sip_leg {
 	struct sip_desk	*desk;		/* ring_extension of a desk phone: its side */
 	struct fwd_bridge *fwd;		/* forward by bridge: the target's side */
 	int		 early;		/* 183 with our SDP sent (the bridge's) */
+	int		 ok_sent;	/* the bridge's 200 sent, the ACK not in yet */
+	char		 end_on_ready[32];	/* the target left before the caller's ACK: why */
 };
 
 static nua_t *in_nua;
@@ -220,6 +222,8 @@ in_media_event(struct media_session *ms, const struct media_event *ev, void *arg
 		call_room_dtmf(leg->room, ev->digit);
 	else if (ev->type == MEDIA_EV_DTMF && leg->fwd != NULL)
 		fwd_bridge_digit(leg->fwd, ev->digit);
+	else if (ev->type == MEDIA_EV_DTMF && leg->desk != NULL)
+		sip_desk_digit(leg->desk, ev->digit);
 }
 
 static void in_ring_desk(struct sip_leg *, const struct dialplan_step *);
@@ -492,6 +496,7 @@ in_fwd_answer(void *arg, const char *sdp)
 		return;
 	log_info("sip: call %s: forward: the target answered: answering the caller",
 	    leg->call->id);
+	leg->ok_sent = 1;
 	nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
 	    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
 }
@@ -538,6 +543,11 @@ in_fwd_ended(void *arg, const char *cause)
 
 	fwd_bridge_free(leg->fwd, cause);
 	leg->fwd = NULL;
+	/* A 200 cannot be taken back: the BYE waits for the caller's ACK. */
+	if (leg->ok_sent && !leg->answered) {
+		snprintf(leg->end_on_ready, sizeof(leg->end_on_ready), "%s", cause);
+		return;
+	}
 	in_end(leg, cause);
 }
 
@@ -1060,6 +1070,8 @@ in_info(struct sip_leg *leg, const sip_t *sip)
 		call_room_dtmf(leg->room, digit);
 	else if (leg->fwd != NULL)
 		fwd_bridge_digit(leg->fwd, digit);
+	if (leg->desk != NULL)
+		sip_desk_digit(leg->desk, digit);
 }
 
 static void
@@ -1077,6 +1089,8 @@ in_state(struct sip_leg *leg, tagi_t *tags)
 		store_call_answered(leg->call->id, 0);
 		store_leg_answered(leg->call->leg_id, 0);
 		call_events_answered(leg->call);
+		if (leg->end_on_ready[0] != '\0')
+			in_end(leg, leg->end_on_ready);
 	}
 	if (cs == nua_callstate_terminated) {
 		in_record_end(leg, "terminated", 0);
