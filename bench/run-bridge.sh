@@ -163,7 +163,7 @@ for i in range($n): print('%s;%d;' % (b.caller_number(i), $base + i))" >"$work/c
 	    "$bench/sipp/uac-bridge.xml" >"$work/uac.xml"
 	sipp 127.0.0.1:"$sip_port" -i 127.0.0.3 -p "$(free_port)" -sf "$work/uac.xml" -s "$DID" \
 	    -inf "$work/callers.csv" -r "$rate" -l "$n" -m "$n" -timeout $((hold + n / rate + 60)) \
-	    -trace_stat -stf "$work/stat.csv" -trace_err -error_file "$work/sipp-err.log" \
+	    -trace_stat -stf "$work/stat.csv" ${SIPP_TRACE:+-trace_msg -message_file "$work/msg.log"} -trace_err -error_file "$work/sipp-err.log" \
 	    -bg >"$work/sipp.out" 2>&1 || true
 	sleep $((n / rate + 8))
 	up=$(wc -l <"$work/answers" 2>/dev/null || echo 0)
