@@ -10,6 +10,7 @@
 #include <srtp2/srtp.h>
 
 #include "dtls.h"
+#include "srtp.h"
 #include "log.h"
 
 #define DTLS_MTU	1200
@@ -66,8 +67,12 @@ dtls_cert_make(gpointer unused)
 	uint64_t serial;
 
 	(void)unused;
-	if (srtp_init() != srtp_err_status_ok)
+	/* One libsrtp2 initialisation per process, shared with the SDES side: a second
+	 * srtp_init() fails once the crypto kernel is up. */
+	if (srtp_sess_lib_init() != 0) {
+		log_error("dtls: libsrtp2 does not initialise");
 		return NULL;
+	}
 	c = g_new0(struct dtls_cert, 1);
 	c->key = EVP_EC_gen("P-256");
 	c->x509 = X509_new();

@@ -41,7 +41,7 @@ void	 lk_bridge_fini(void);
 struct lk_bridge *lk_bridge_new(const char *url, const char *token,
 	    const struct lk_bridge_cb *, void *arg);
 /* Starts the audio both ways through tap (the bridge takes its own reference; the caller
- * keeps and frees its own). Once per bridge. */
+ * keeps and frees its own). A later tap replaces the first (a new codec rate). */
 void	 lk_bridge_attach(struct lk_bridge *, struct media_tap *);
 /* A digit to the room as SipDTMF. */
 void	 lk_bridge_send_dtmf(struct lk_bridge *, char digit);

@@ -15,6 +15,7 @@
 #include "call.h"
 #include "config.h"
 #include "ctl.h"
+#include "lk_bridge.h"
 #include "log.h"
 #include "loop.h"
 #include "reload.h"
@@ -287,6 +288,10 @@ main(int argc, char **argv)
 		log_error("main: cannot start the media workers");
 		goto out_ctl;
 	}
+	if (lk_bridge_init(0) == -1) {
+		log_error("main: cannot start the LiveKit bridge threads");
+		goto out_ctl;
+	}
 	if (sip_init(cfg, err, sizeof(err)) == -1) {
 		log_error("main: %s", err);
 		goto out_ctl;
@@ -302,6 +307,7 @@ main(int argc, char **argv)
 	log_info("main: stopped");
 	sip_fini();
 out_ctl:
+	lk_bridge_fini();
 	voicemail_fini();
 	media_fini();
 	loop_timer_free(main_vm_timer);

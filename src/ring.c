@@ -30,6 +30,7 @@ struct ring {
 	char		*from, *to;
 	struct loop_timer *timer;
 	const char	*early;		/* why the ring ends before its timeout, if it does */
+	ring_ready_cb	*ready;
 	ring_done_cb	*done;
 	void		*arg;
 };
@@ -80,6 +81,15 @@ ring_sent(const struct webhook_result *res, void *arg)
 	ring_finish(r, "webhook_failed");
 }
 
+void
+ring_identity(const struct extension *e, char *out, size_t outlen)
+{
+	if (e->type == EXT_BOT)
+		snprintf(out, outlen, "bot-%s", e->bot);
+	else
+		snprintf(out, outlen, "%s", e->user);
+}
+
 /* The token the webhook hands out: the wave user, or the bot, in this call's room. */
 static char *
 ring_token(const struct ring *r, const char *identity)
@@ -104,10 +114,7 @@ ring_notify(struct ring *r)
 	struct buf body;
 	struct json j;
 
-	if (e->type == EXT_BOT)
-		snprintf(identity, sizeof(identity), "bot-%s", e->bot);
-	else
-		snprintf(identity, sizeof(identity), "%s", e->user);
+	ring_identity(e, identity, sizeof(identity));
 	if ((token = ring_token(r, identity)) == NULL) {
 		log_error("ring: call %s: cannot mint a token for %s", r->call_id, identity);
 		ring_finish(r, "no_token");
@@ -154,12 +161,16 @@ ring_room_made(const struct lk_api_result *res, void *arg)
 	}
 	log_info("ring: call %s: room %s created (%lld ms)", r->call_id, r->room,
 	    (long long)res->elapsed_ms);
+	if (r->ready != NULL && r->ready(r->arg, r->room) != 0) {
+		ring_finish(r, "no_livekit");
+		return;
+	}
 	ring_notify(r);
 }
 
 struct ring *
-ring_start(const struct call *c, const struct dialplan_step *st, ring_done_cb *done,
-    void *arg)
+ring_start(const struct call *c, const struct dialplan_step *st, ring_ready_cb *ready,
+    ring_done_cb *done, void *arg)
 {
 	struct ring *r = xcalloc(1, sizeof(*r));
 
@@ -169,6 +180,7 @@ ring_start(const struct call *c, const struct dialplan_step *st, ring_done_cb *d
 	r->ext = st->extension;
 	r->from = xstrdup(c->caller);
 	r->to = xstrdup(c->callee);
+	r->ready = ready;
 	r->done = done;
 	r->arg = arg;
 	r->timer = loop_timer_new(ring_timeout, r);
@@ -193,22 +205,35 @@ ring_room_deleted(const struct lk_api_result *res, void *arg)
 		log_debug("ring: room not deleted: %s", res->error);
 }
 
+static void
+ring_free(struct ring *r)
+{
+	webhook_cancel(r);
+	lk_api_cancel(r);
+	loop_timer_free(r->timer);
+	config_unref(r->cfg);
+	free(r->from);
+	free(r->to);
+	free(r);
+}
+
+void
+ring_answered(struct ring *r)
+{
+	if (r != NULL)
+		ring_free(r);
+}
+
 void
 ring_stop(struct ring *r)
 {
 	if (r == NULL)
 		return;
-	webhook_cancel(r);
-	lk_api_cancel(r);
-	loop_timer_free(r->timer);
 	/* Nobody was connected: the room goes with the ring (the request keeps its own
 	 * copy of the name, freed when it is answered). */
 	char *room = xstrdup(r->room);
 
 	if (lk_api_delete_room(&r->cfg->livekit, room, ring_room_deleted, room) == -1)
 		free(room);
-	config_unref(r->cfg);
-	free(r->from);
-	free(r->to);
-	free(r);
+	ring_free(r);
 }

@@ -11,6 +11,7 @@
 
 #include "call.h"
 #include "call_events.h"
+#include "call_room.h"
 #include "config.h"
 #include "dialplan.h"
 #include "log.h"
@@ -38,7 +39,9 @@ struct sip_leg {
 	size_t		 offer_len;
 	struct voicemail *vm;		/* while the call is in voicemail */
 	struct ring	*ring;		/* while an extension rings */
-	struct media_session *ms;	/* a call answered only to be transferred */
+	struct call_room *room;		/* the caller's participant in the call's room */
+	struct media_session *ms;	/* answered to the room, or only to be transferred */
+	char		 cause[40];	/* why the call ended, for the room's legs */
 	char		*refer_to;	/* forward by REFER: the target, sent once answered */
 	int		 refer_sent;
 	char		 fwd_leg[CALL_ID_LEN + 1];	/* the forward leg's record */
@@ -63,6 +66,7 @@ in_record_end(struct sip_leg *leg, const char *cause, int status)
 	if (leg->recorded)
 		return;
 	leg->recorded = 1;
+	snprintf(leg->cause, sizeof(leg->cause), "%s", cause);
 	c->state = CALL_ENDING;
 	store_leg_ended(c->leg_id, 0, cause, status);
 	store_call_ended(c->id, 0, cause, status);
@@ -79,6 +83,7 @@ in_leg_free(struct sip_leg *leg)
 	if (leg->vm != NULL)
 		voicemail_caller_gone(leg->vm);
 	ring_stop(leg->ring);
+	call_room_end(leg->room, leg->cause[0] ? leg->cause : "call_ended");
 	if (leg->ms != NULL)
 		media_session_free(leg->ms);
 	free(leg->refer_to);
@@ -166,6 +171,8 @@ in_ring_done(void *arg, const char *why)
 	struct sip_leg *leg = arg;
 	struct call *c = leg->call;
 
+	call_room_end(leg->room, why);
+	leg->room = NULL;
 	ring_stop(leg->ring);
 	leg->ring = NULL;
 	if (leg->recorded)
@@ -179,20 +186,6 @@ in_ring_done(void *arg, const char *why)
 	in_run_step(leg);
 }
 
-/* ring_extension: 180 Ringing while the extension's user or bot is called to the room.
- * The LiveKit leg that would answer the call from the room is not in this build, so the
- * ring ends by its timeout (or the caller's CANCEL) and the chain goes on. */
-static void
-in_ring(struct sip_leg *leg, const struct dialplan_step *st)
-{
-	struct call *c = leg->call;
-
-	nua_respond(leg->nh, SIP_180_RINGING, TAG_END());
-	c->state = CALL_RINGING;
-	store_call_set_state(c->id, "ringing");
-	leg->ring = ring_start(c, st, in_ring_done, leg);
-}
-
 static void
 in_media_event(struct media_session *ms, const struct media_event *ev, void *arg)
 {
@@ -201,6 +194,112 @@ in_media_event(struct media_session *ms, const struct media_event *ev, void *arg
 	(void)ms;
 	if (ev->type == MEDIA_EV_RTP_TIMEOUT && !leg->recorded)
 		in_end(leg, "rtp_timeout");
+	else if (ev->type == MEDIA_EV_DTMF && leg->room != NULL)
+		call_room_dtmf(leg->room, ev->digit);
+}
+
+/* The awaited user or bot is in the room: the call is answered and bridged to it. */
+static void
+in_room_arrived(void *arg, const char *identity)
+{
+	struct sip_leg *leg = arg;
+	struct call *c = leg->call;
+	char *answer = NULL;
+	int status = 488;
+
+	if (leg->recorded || leg->ring == NULL)
+		return;
+	ring_answered(leg->ring);
+	leg->ring = NULL;
+	if (leg->offer == NULL || (leg->ms = media_session_new(c->cfg, c->trunk, leg->offer,
+	    leg->offer_len, &answer, &status, in_media_event, leg)) == NULL) {
+		log_warn("sip: call %s: %s answered but the caller's SDP cannot be: %d", c->id,
+		    identity, status);
+		in_reject(leg, status, sip_status_phrase(status) ? sip_status_phrase(status) :
+		    "Not Acceptable Here", "media_refused");
+		return;
+	}
+	log_info("sip: call %s: answered by %s", c->id, identity);
+	nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+	    SIPTAG_PAYLOAD_STR(answer), TAG_END());
+	free(answer);
+	if (call_room_bridge(leg->room, leg->ms) != 0) {
+		in_end(leg, "bridge_failed");
+		return;
+	}
+	call_room_status(leg->room, "active");
+}
+
+/* Everyone the caller was talking to has left. */
+static void
+in_room_empty(void *arg)
+{
+	struct sip_leg *leg = arg;
+
+	if (!leg->recorded)
+		in_end(leg, "room_empty");
+}
+
+static void
+in_room_lost(void *arg, const char *why)
+{
+	struct sip_leg *leg = arg;
+
+	(void)why;
+	if (leg->ring != NULL)
+		in_ring_done(leg, "livekit_lost");
+	else if (!leg->recorded)
+		in_end(leg, "livekit_lost");
+}
+
+/* A digit from the room, to the carrier as the trunk wants it. */
+static void
+in_room_dtmf(void *arg, char digit)
+{
+	struct sip_leg *leg = arg;
+	char body[48];
+
+	if (leg->ms == NULL || leg->recorded)
+		return;
+	if (leg->call->trunk->dtmf == DTMF_INFO) {
+		snprintf(body, sizeof(body), "Signal=%c\r\nDuration=160\r\n", digit);
+		nua_info(leg->nh, SIPTAG_CONTENT_TYPE_STR("application/dtmf-relay"),
+		    SIPTAG_PAYLOAD_STR(body), TAG_END());
+	} else if (media_session_send_dtmf(leg->ms, digit) != 0) {
+		log_warn("sip: call %s: digit %c not sent to the caller", leg->call->id, digit);
+	}
+}
+
+static const struct call_room_cb in_room_cb = {
+	.arrived = in_room_arrived,
+	.empty = in_room_empty,
+	.lost = in_room_lost,
+	.dtmf = in_room_dtmf,
+};
+
+static int
+in_ring_ready(void *arg, const char *room)
+{
+	struct sip_leg *leg = arg;
+	const struct dialplan_step *st = &leg->call->decision.steps[leg->call->step];
+	char await[256];
+
+	ring_identity(st->extension, await, sizeof(await));
+	leg->room = call_room_join(leg->call, room, await, "ringing", &in_room_cb, leg);
+	return leg->room != NULL ? 0 : -1;
+}
+
+/* ring_extension: 180 Ringing while the extension's user or bot is called to the room;
+ * the caller's participant waits there and answers when they arrive. */
+static void
+in_ring(struct sip_leg *leg, const struct dialplan_step *st)
+{
+	struct call *c = leg->call;
+
+	nua_respond(leg->nh, SIP_180_RINGING, TAG_END());
+	c->state = CALL_RINGING;
+	store_call_set_state(c->id, "ringing");
+	leg->ring = ring_start(c, st, in_ring_ready, in_ring_done, leg);
 }
 
 /* The Refer-To of a forward target: a SIP URI as written, or the E.164 number at the
@@ -464,7 +563,7 @@ in_register(nua_handle_t *nh, const sip_t *sip)
 static void
 in_reinvite(struct sip_leg *leg, const sip_t *sip)
 {
-	struct media_session *ms = leg->vm ? voicemail_media(leg->vm) : NULL;
+	struct media_session *ms = leg->vm ? voicemail_media(leg->vm) : leg->ms;
 	char *answer = NULL;
 	int rc;
 
@@ -491,6 +590,11 @@ in_reinvite(struct sip_leg *leg, const sip_t *sip)
 		return;
 	}
 	log_info("sip: call %s: re-INVITE answered", leg->call->id);
+	/* A new codec rate ended the bridge: again at the new rate. */
+	if (leg->room != NULL && ms == leg->ms && media_session_bridged(ms) == 0 &&
+	    call_room_bridge(leg->room, ms) != 0)
+		log_warn("sip: call %s: the room's audio could not follow the new codec",
+		    leg->call->id);
 	nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
 	    SIPTAG_PAYLOAD_STR(answer), TAG_END());
 	free(answer);
@@ -529,6 +633,8 @@ in_info(struct sip_leg *leg, const sip_t *sip)
 	log_info("sip: call %s: INFO digit %c", leg->call->id, digit);
 	if (leg->vm != NULL)
 		voicemail_digit(leg->vm, digit);
+	else if (leg->room != NULL)
+		call_room_dtmf(leg->room, digit);
 }
 
 static void

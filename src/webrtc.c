@@ -184,6 +184,7 @@ struct webrtc *
 webrtc_new(GMainContext *ctx, const struct webrtc_cb *cb, void *arg)
 {
 	struct webrtc *w;
+	const char *why;
 
 	if (webrtc_check_symbols() != 0)
 		return NULL;
@@ -193,27 +194,35 @@ webrtc_new(GMainContext *ctx, const struct webrtc_cb *cb, void *arg)
 	w->arg = arg;
 	w->cancel = g_cancellable_new();
 	w->dtls = dtls_new(ctx, webrtc_dtls_send, webrtc_dtls_done, w);
-	if (w->dtls == NULL)
+	if (w->dtls == NULL) {
+		why = "DTLS";
 		goto fail;
+	}
 	dtls_set_data_cb(w->dtls, webrtc_dtls_data);
 	w->agent = nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245,
 	    NICE_AGENT_OPTION_ICE_TRICKLE);
-	if (w->agent == NULL)
+	if (w->agent == NULL) {
+		why = "nice_agent_new";
 		goto fail;
+	}
 	g_object_set(w->agent, "controlling-mode", TRUE, "upnp", FALSE, NULL);
 	webrtc_add_host_addresses(w);
 	w->stream = nice_agent_add_stream(w->agent, 1);
-	if (w->stream == 0)
+	if (w->stream == 0) {
+		why = "nice_agent_add_stream";
 		goto fail;
+	}
 	nice_agent_set_stream_name(w->agent, w->stream, "audio");
 	g_signal_connect(w->agent, "new-candidate-full", G_CALLBACK(webrtc_on_candidate), w);
 	g_signal_connect(w->agent, "component-state-changed", G_CALLBACK(webrtc_on_state), w);
 	if (!nice_agent_attach_recv(w->agent, w->stream, 1, ctx, webrtc_on_recv, w) ||
-	    !nice_agent_get_local_credentials(w->agent, w->stream, &w->ufrag, &w->pwd))
+	    !nice_agent_get_local_credentials(w->agent, w->stream, &w->ufrag, &w->pwd)) {
+		why = "nice_agent_attach_recv";
 		goto fail;
+	}
 	return w;
 fail:
-	log_error("webrtc: cannot set up the ICE agent");
+	log_error("webrtc: cannot set up the ICE agent (%s)", why);
 	webrtc_free(w);
 	return NULL;
 }

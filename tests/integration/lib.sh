@@ -57,7 +57,8 @@ cleanup() {
 		echo "# --- daemon log ---"
 		sed 's/^/# /' "$T/daemon.log" | tail -n 60
 	fi
-	rm -rf "$T"
+	# SCAIDIAL_KEEP_T=1 keeps the test's directory for a post-mortem.
+	if [ -n "${SCAIDIAL_KEEP_T:-}" ]; then echo "# kept $T"; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
 

@@ -2,9 +2,11 @@
 """lk_peer.py: the LiveKit side of the lk-probe test, on LiveKit's own Python SDKs.
 
   lk_peer.py token KEY SECRET ROOM IDENTITY        print a join token
-  lk_peer.py peer URL TOKEN --tone HZ --from ID [--dtmf DIGITS]
-                        join, publish a tone, listen to ID, print its dominant frequency
-                        and the DTMF digits it sends; send DIGITS as SIP DTMF once heard
+  lk_peer.py peer URL TOKEN --tone HZ --from ID [--dtmf DIGITS] [--stay S]
+                        join, publish a tone, listen to ID, print its dominant frequency,
+                        its attributes as they change and the DTMF digits it sends; send
+                        DIGITS as SIP DTMF once heard; then wait for ID to leave, or with
+                        --stay leave S seconds later
   lk_peer.py wavfreq FILE                          dominant frequency of a WAV's loud part
   lk_peer.py proxy PORT TARGET_PORT --cut-after S [--no-v1]
                         TCP relay on 127.0.0.1 that drops every connection once, S s after
@@ -82,12 +84,27 @@ async def cmd_peer(a):
         who = ev.participant.identity if ev.participant else "?"
         print(f"peer: dtmf {ev.digit} code {ev.code} from {who}", flush=True)
 
+    def show(participant, what):
+        if participant.identity == a.from_:
+            kv = " ".join(f"{k}={v}" for k, v in sorted(participant.attributes.items()))
+            print(f"peer: {what} {participant.identity} {kv}", flush=True)
+
+    @room.on("participant_connected")
+    def on_joined(participant):
+        show(participant, "sees")
+
+    @room.on("participant_attributes_changed")
+    def on_attrs(changed, participant):
+        show(participant, "attributes")
+
     @room.on("participant_disconnected")
     def on_left(participant):
         if participant.identity == a.from_:
             left.set()
 
     await room.connect(a.url, a.token, rtc.RoomOptions(auto_subscribe=True))
+    for p in room.remote_participants.values():
+        show(p, "sees")
     src = rtc.AudioSource(48000, 1)
     track = rtc.LocalAudioTrack.create_audio_track("tone", src)
     await room.local_participant.publish_track(
@@ -112,7 +129,12 @@ async def cmd_peer(a):
             print(f"peer: sent dtmf {d}", flush=True)
             await asyncio.sleep(0.1)
         rc = 0
-        await asyncio.wait_for(left.wait(), a.timeout)
+        if a.stay is not None:
+            await asyncio.sleep(a.stay)
+            print("peer: leaving", flush=True)
+        else:
+            await asyncio.wait_for(left.wait(), a.timeout)
+            print(f"peer: {a.from_} left", flush=True)
     except asyncio.TimeoutError:
         print("peer: timed out", flush=True)
     tt.cancel()
@@ -185,6 +207,7 @@ def main():
     r.add_argument("--from", dest="from_", required=True)
     r.add_argument("--timeout", type=float, default=30)
     r.add_argument("--dtmf", default="")
+    r.add_argument("--stay", type=float, default=None)
     x = sub.add_parser("proxy")
     x.add_argument("port", type=int)
     x.add_argument("target", type=int)
