@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """bridge_room.py: the room side of bench/run-bridge.sh, with LiveKit's own Python SDK.
-One process joins every call's room as one participant per room, which
+One process joins every call's room as one participant per room; in the first --full
+rooms (all by default) that participant
   - publishes a 48 kHz track of silence with the room's 600 Hz bursts (bridge_tone's
     schedule), logging when each burst's first sample leaves the SDK's source queue
     ("tx", dir room2sip: capture time + what was queued ahead of it);
@@ -8,6 +9,9 @@ One process joins every call's room as one participant per room, which
     1000 Hz bursts as it hears them ("rx", dir sip2room: arrival of the 10 ms frame
     holding the onset + the onset's place in it);
   - leaves when the caller's participant leaves.
+In the other rooms it joins (which answers scaidial's ring), publishes a track it never
+feeds (livekit-sip answers once it has subscribed to one), and leaves with the caller:
+a full participant costs the SDK about 3 % of a core, more than this machine has for 300.
 
 How it finds the rooms depends on the bridge:
   setup-lksip  creates the inbound trunk for --did and an individual dispatch rule
@@ -77,13 +81,16 @@ class Rooms:
                 self.log.write(ev="rx", dir="sip2room", call=call, t=t_on, hz=round(hz))
         self.log.write(ev="listen_done", call=call, frames=frames)
 
-    async def run_room(self, url, token, room_name, call, measure):
+    async def run_room(self, url, token, room_name, call, full):
+        """full: publish the room's bursts and listen for the caller's; otherwise be in the
+        room (answering scaidial's ring) with a track that carries nothing, subscribing to
+        nothing."""
         room = rtc.Room()
         stop = asyncio.Event()
 
         @room.on("track_subscribed")
         def on_track(track, pub, participant):
-            if measure and track.kind == rtc.TrackKind.KIND_AUDIO:
+            if track.kind == rtc.TrackKind.KIND_AUDIO:
                 self.spawn(self.listen(call, track))
 
         @room.on("participant_disconnected")
@@ -96,18 +103,21 @@ class Rooms:
 
         t0 = time.time()
         try:
-            await room.connect(url, token, rtc.RoomOptions(auto_subscribe=True))
+            await room.connect(url, token, rtc.RoomOptions(auto_subscribe=full))
         except Exception as e:
             self.log.write(ev="join_failed", call=call, room=room_name, error=str(e))
             return
         self.active += 1
         self.log.write(ev="joined", call=call, room=room_name, join_s=time.time() - t0,
-                       active=self.active)
+                       active=self.active, full=full)
+        # livekit-sip answers only once it has subscribed to a track of another
+        # participant, so even a quiet room publishes one (with no frames ever captured).
         source = rtc.AudioSource(RATE, 1, queue_size_ms=200)
         track = rtc.LocalAudioTrack.create_audio_track("room-tone", source)
         opts = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
         await room.local_participant.publish_track(track, opts)
-        self.spawn(self.publish(call, source, stop))
+        if full:
+            self.spawn(self.publish(call, source, stop))
         try:
             await asyncio.wait_for(stop.wait(), self.a.seconds)
         except asyncio.TimeoutError:
@@ -117,8 +127,8 @@ class Rooms:
         await room.disconnect()
         self.log.write(ev="left", call=call, room=room_name)
 
-    def measure(self, call):
-        return self.a.measure <= 0 or len(self.joined) <= self.a.measure
+    def full(self):
+        return self.a.full <= 0 or len(self.joined) <= self.a.full
 
     async def discover(self):
         http = self.a.url.replace("ws://", "http://")
@@ -140,7 +150,7 @@ class Rooms:
                        .with_identity("bench-room").with_name("bench-room")
                        .with_grants(api.VideoGrants(room_join=True, room=r.name))
                        .to_jwt())
-                self.spawn(self.run_room(self.a.url, tok, r.name, call, self.measure(call)))
+                self.spawn(self.run_room(self.a.url, tok, r.name, call, self.full()))
             await asyncio.sleep(0.25)
         await lk.aclose()
 
@@ -154,7 +164,7 @@ class Rooms:
                 self.joined.add(body["room"])
                 self.log.write(ev="kickoff", call=call, room=body["room"])
                 self.spawn(self.run_room(body["livekit_url"], body["token"], body["room"], call,
-                                         self.measure(call)))
+                                         self.full()))
             return web.json_response({"ok": True})
 
         app = web.Application()
@@ -194,8 +204,8 @@ async def main():
     ap.add_argument("--log", default="/dev/null")
     ap.add_argument("--port-file", default="")
     ap.add_argument("--seconds", type=float, default=60)
-    ap.add_argument("--measure", type=int, default=0,
-                    help="listen (decode) in the first M rooms only; 0 = all")
+    ap.add_argument("--full", type=int, default=0,
+                    help="publish and listen in the first M rooms only; 0 = all")
     a = ap.parse_args()
     if a.mode == "setup-lksip":
         await setup_lksip(a)

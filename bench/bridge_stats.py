@@ -28,6 +28,8 @@ def main():
     ap.add_argument("--answered", type=int, default=0)
     ap.add_argument("--cpu-ticks", type=int, default=0)
     ap.add_argument("--lk-ticks", type=int, default=0)
+    ap.add_argument("--room-ticks", type=int, default=0)
+    ap.add_argument("--rtp-ticks", type=int, default=0)
     ap.add_argument("--machine-busy", type=int, default=0)
     ap.add_argument("--machine-idle", type=int, default=0)
     ap.add_argument("--seconds", type=float, default=1)
@@ -39,7 +41,7 @@ def main():
     a = ap.parse_args()
 
     tx, rx = {}, {}
-    joined = set()
+    joined, full = set(), set()
     failed = 0
     with open(a.events) as f:
         for line in f:
@@ -52,6 +54,8 @@ def main():
                 (tx if ev == "tx" else rx).setdefault((e["call"], e["dir"]), []).append(e["t"])
             elif ev == "joined":
                 joined.add(e["call"])
+                if e.get("full", True):
+                    full.add(e["call"])
             elif ev == "join_failed":
                 failed += 1
     lat = {"sip2room": [], "room2sip": []}
@@ -68,9 +72,11 @@ def main():
                 lost[d] += 1
     res = {
         "bridge": a.bridge, "calls": a.calls, "run": a.run, "answered": a.answered,
-        "rooms_joined": len(joined), "room_join_failed": failed,
+        "rooms_joined": len(joined), "rooms_full": len(full), "room_join_failed": failed,
         "cpu_pct": 100.0 * a.cpu_ticks / a.clk / a.seconds,
         "livekit_server_cpu_pct": 100.0 * a.lk_ticks / a.clk / a.seconds,
+        "room_side_cpu_pct": 100.0 * a.room_ticks / a.clk / a.seconds,
+        "caller_rtp_cpu_pct": 100.0 * a.rtp_ticks / a.clk / a.seconds,
         "machine_busy_pct": 100.0 * a.machine_busy / max(1, a.machine_busy + a.machine_idle),
         "rss_idle_kib": a.rss0, "rss_kib": a.rss1,
     }
@@ -83,15 +89,17 @@ def main():
         res[d + "_p50_ms"] = pct(lat[d], 50)
         res[d + "_p95_ms"] = pct(lat[d], 95)
     fmt = lambda v: "-" if v is None else "%.1f" % v
-    print("%s N=%d run %d: answered %d, rooms %d; CPU %.1f %% (%.3f %%/call), RSS %d->%d KiB "
+    print("%s N=%d run %d: answered %d, rooms %d (%d full); CPU %.1f %% (%.3f %%/call), RSS %d->%d KiB "
           "(%.1f KiB/call); SIP->room p50 %s p95 %s ms (%d bursts, %d lost); room->SIP p50 %s "
-          "p95 %s ms (%d bursts, %d lost); livekit-server %.0f %%, machine busy %.0f %%" % (
-              a.bridge, a.calls, a.run, a.answered, len(joined), res["cpu_pct"],
+          "p95 %s ms (%d bursts, %d lost); CPU of livekit-server %.0f %%, room side %.0f %%, "
+          "callers' RTP %.0f %%, machine busy %.0f %%" % (
+              a.bridge, a.calls, a.run, a.answered, len(joined), len(full), res["cpu_pct"],
               res["cpu_pct_per_call"], a.rss0, a.rss1, res["rss_kib_per_call"],
               fmt(res["sip2room_p50_ms"]), fmt(res["sip2room_p95_ms"]), len(lat["sip2room"]),
               lost["sip2room"], fmt(res["room2sip_p50_ms"]), fmt(res["room2sip_p95_ms"]),
               len(lat["room2sip"]), lost["room2sip"], res["livekit_server_cpu_pct"],
-              res["machine_busy_pct"]), flush=True)
+              res["room_side_cpu_pct"], res["caller_rtp_cpu_pct"], res["machine_busy_pct"]),
+          flush=True)
     if a.out:
         with open(a.out, "a") as f:
             f.write(json.dumps(res) + "\n")

@@ -20,8 +20,9 @@ bridges=${BRIDGES:-livekit-sip scaidial}
 calls_list=${CALLS:-50 100 300}
 rate=${RATE:-20}
 steady=${STEADY_S:-10}
+settle=${SETTLE_S:-30}
 runs=${RUNS:-1}
-measure=${MEASURE:-0}
+full=${FULL:-0}
 out=${OUT:-}
 venv_py=${SCAIDIAL_TEST_HOME:-$HOME/.cache/scaidial-test}/venv/bin/python3
 gobin=$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin
@@ -36,6 +37,7 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 udp_busy() { ! python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).bind(('127.0.0.1', $1))" 2>/dev/null; }
+all_answered() { [ "$(cat "$work/answers" 2>/dev/null | wc -l)" -ge "$1" ]; }
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 wait_for() { # SECONDS CMD...: poll CMD every 0.1 s
@@ -68,7 +70,7 @@ bind_addresses: ["127.0.0.1"]
 keys: {$KEY: "$SECRET"}
 redis: {address: "127.0.0.1:$redis_port"}
 rtc: {tcp_port: $(free_port), port_range_start: 40000, port_range_end: 49999, node_ip: 127.0.0.1, use_external_ip: false, enable_loopback_candidate: true}
-logging: {level: warn}
+logging: {level: ${LKSIP_LOG:-warn}}
 EOF
 	"$LIVEKIT_SERVER" --config "$work/livekit.yaml" >"$work/livekit.log" 2>&1 &
 	lk_pid=$!
@@ -94,7 +96,7 @@ listen_ip: 127.0.0.1
 nat_1_to_1_ip: 127.0.0.1
 rtp_port: 20000-29999
 max_cpu_utilization: 1.0
-logging: {level: warn}
+logging: {level: ${LKSIP_LOG:-warn}}
 EOF
 		"$LIVEKIT_SIP" --config "$work/sip.yaml" >"$work/bridge.log" 2>&1 &
 		bridge_pid=$!
@@ -107,7 +109,7 @@ EOF
 		;;
 	scaidial)
 		"$venv_py" "$bench/bridge_room.py" webhook --port-file "$work/hook.port" \
-		    --log "$work/events.jsonl" --seconds $((hold + 60)) --measure "$measure" \
+		    --log "$work/events.jsonl" --seconds "$life" --full "$full" \
 		    >"$work/room.log" 2>&1 &
 		room_pid=$!
 		pids+=($room_pid)
@@ -139,16 +141,18 @@ EOF
 }
 
 run_one() { # BRIDGE N RUN
-	local bridge=$1 n=$2 r=$3 base i rss0 rss1 t0 t1 s0 s1 l0 l1 up
+	local bridge=$1 n=$2 r=$3 base rss0 rss1 s0 s1 up
 	work=$(mktemp -d /tmp/scaidial-bench-bridge.XXXXXX)
-	hold=$((n / rate + steady + 25))
+	hold=$((n / rate + settle + steady + 5))
+	life=$((hold + n / rate + settle + 30))
 	start_servers
 	start_bridge "$bridge"
 	if [ "$bridge" = livekit-sip ]; then
 		"$venv_py" "$bench/bridge_room.py" discover --url "$lk_url" --key $KEY --secret $SECRET \
-		    --log "$work/events.jsonl" --seconds $((hold + 60)) --measure "$measure" \
+		    --log "$work/events.jsonl" --seconds "$life" --full "$full" \
 		    >"$work/room.log" 2>&1 &
-		pids+=($!)
+		room_pid=$!
+		pids+=($room_pid)
 	fi
 	sleep 3
 	rss0=$(rss_kib "$bridge_pid")
@@ -157,29 +161,44 @@ run_one() { # BRIDGE N RUN
 print('SEQUENTIAL')
 for i in range($n): print('%s;%d;' % (b.caller_number(i), $base + i))" >"$work/callers.csv"
 	"$venv_py" "$bench/bridge_rtp.py" --base-port $base --count "$n" --answers "$work/answers" \
-	    --log "$work/events.jsonl" --seconds $((hold + n / rate + 30)) >"$work/rtp.log" 2>&1 &
-	pids+=($!)
+	    --log "$work/events.jsonl" --seconds "$life" >"$work/rtp.log" 2>&1 &
+	rtp_pid=$!
+	pids+=($rtp_pid)
 	sed -e "s|@ANSWERS@|$work/answers|; s/@HOLD_MS@/$((hold * 1000))/" \
 	    "$bench/sipp/uac-bridge.xml" >"$work/uac.xml"
 	sipp 127.0.0.1:"$sip_port" -i 127.0.0.3 -p "$(free_port)" -sf "$work/uac.xml" -s "$DID" \
 	    -inf "$work/callers.csv" -r "$rate" -l "$n" -m "$n" -timeout $((hold + n / rate + 60)) \
 	    -trace_stat -stf "$work/stat.csv" ${SIPP_TRACE:+-trace_msg -message_file "$work/msg.log"} -trace_err -error_file "$work/sipp-err.log" \
 	    -bg >"$work/sipp.out" 2>&1 || true
-	sleep $((n / rate + 8))
+	# The steady window starts when every call is answered (or at the latest when the
+	# last one should have been plus SETTLE_S) and the last answer is 3 s old.
+	sleep $((n / rate))
+	wait_for "$settle" all_answered "$n" || true
+	sleep 3
 	up=$(wc -l <"$work/answers" 2>/dev/null || echo 0)
-	t0=$(cpu_ticks "$bridge_pid"); l0=$(cpu_ticks "$lk_pid"); s0=$(date +%s.%N)
+	ticks0=$(cpu_ticks "$bridge_pid") ; l0=$(cpu_ticks "$lk_pid"); m0=$(cpu_ticks "$room_pid")
+	r0=$(cpu_ticks "$rtp_pid"); s0=$(date +%s.%N)
 	read -r _ u0 n0 y0 i0 _ </proc/stat
 	sleep "$steady"
-	t1=$(cpu_ticks "$bridge_pid"); l1=$(cpu_ticks "$lk_pid"); s1=$(date +%s.%N)
+	ticks1=$(cpu_ticks "$bridge_pid"); l1=$(cpu_ticks "$lk_pid"); m1=$(cpu_ticks "$room_pid")
+	r1=$(cpu_ticks "$rtp_pid"); s1=$(date +%s.%N)
 	read -r _ u1 n1 y1 i1 _ </proc/stat
 	rss1=$(rss_kib "$bridge_pid")
-	# Let every call end (sipp hangs up after HOLD), then pair bursts.
-	sleep $((hold - steady - 8 + 5))
+	if [ -n "${THREADS:-}" ]; then # where the room side's and the bridge's CPU goes, by thread
+		for p in "$room_pid" "$bridge_pid"; do
+			for t in /proc/$p/task/*; do
+				echo "$p $(cat "$t/comm") $(awk '{print $14+$15}' "$t/stat")"
+			done | sort -k3 -n -r | head -12
+		done >"$work/threads.txt"
+	fi
+	# Let every call end (sipp hangs up HOLD after its answer), then pair bursts.
 	sipp_pid=$(sed -n 's/.*PID=\[\([0-9]*\)\].*/\1/p' "$work/sipp.out")
+	wait_for $((hold + settle)) eval "! kill -0 ${sipp_pid:-0} 2>/dev/null" || true
 	[ -n "$sipp_pid" ] && kill "$sipp_pid" 2>/dev/null || true
 	stop_all
 	"$venv_py" "$bench/bridge_stats.py" "$work/events.jsonl" --bridge "$bridge" --calls "$n" \
-	    --answered "$up" --cpu-ticks $((t1 - t0)) --lk-ticks $((l1 - l0)) \
+	    --answered "$up" --cpu-ticks $((ticks1 - ticks0)) --lk-ticks $((l1 - l0)) \
+	    --room-ticks $((m1 - m0)) --rtp-ticks $((r1 - r0)) \
 	    --machine-busy $(( (u1 + n1 + y1) - (u0 + n0 + y0) )) --machine-idle $((i1 - i0)) \
 	    --seconds "$(python3 -c "print($s1 - $s0)")" --clk "$(getconf CLK_TCK)" \
 	    --rss0 "$rss0" --rss1 "$rss1" --run "$r" ${out:+--out "$out"}
