@@ -18,6 +18,7 @@ How it finds the rooms depends on the bridge:
                (rooms "call_<caller>_<random>") through the SIP service API, then exits
   discover     (livekit-sip) lists rooms every 0.25 s and joins each new one that names a
                caller, with a token it mints
+  baseline     no bridge: pairs of SDK participants, one speaking, one listening
   webhook      (scaidial) receives bot.kickoff webhooks on 127.0.0.1 (its port to
                --port-file) and joins the room with the token the webhook carries: the
                call is answered when this participant joins
@@ -49,18 +50,18 @@ class Rooms:
         self.tasks.add(t)
         t.add_done_callback(self.tasks.discard)
 
-    async def publish(self, call, source, stop):
+    async def publish(self, call, source, stop, direction="room2sip", hz=bt.ROOM_HZ):
         n = 0
         was_tone = False
         k = np.arange(PUB_FRAME)
         while not stop.is_set():
             start = time.time() + source.queued_duration
             t = start + k / RATE
-            on = ((t - bt.burst_offset(call, "room2sip")) % bt.PERIOD_S) < bt.BURST_S
-            x = np.where(on, bt.AMPLITUDE * np.sin(2 * np.pi * bt.ROOM_HZ * (n + k) / RATE), 0.0)
+            on = ((t - bt.burst_offset(call, direction)) % bt.PERIOD_S) < bt.BURST_S
+            x = np.where(on, bt.AMPLITUDE * np.sin(2 * np.pi * hz * (n + k) / RATE), 0.0)
             starts = np.flatnonzero(on & ~np.concatenate(([was_tone], on[:-1])))
             for j in starts:
-                self.log.write(ev="tx", dir="room2sip", call=call, t=start + j / RATE)
+                self.log.write(ev="tx", dir=direction, call=call, t=start + j / RATE)
             was_tone = bool(on[-1])
             n += PUB_FRAME
             frame = rtc.AudioFrame((x * 32767).astype(np.int16).tobytes(), RATE, 1, PUB_FRAME)
@@ -69,16 +70,16 @@ class Rooms:
             except Exception:
                 return
 
-    async def listen(self, call, track):
-        det = bt.OnsetDetector(RATE, bt.CALLER_HZ)
+    async def listen(self, call, track, direction="sip2room", hz=bt.CALLER_HZ):
+        det = bt.OnsetDetector(RATE, hz)
         stream = rtc.AudioStream(track, sample_rate=RATE, num_channels=1)
         frames = 0
         async for ev in stream:
             t_r = time.time()
             x = np.frombuffer(ev.frame.data, dtype=np.int16).astype(np.float32) / 32768.0
             frames += 1
-            for t_on, hz in det.feed(x, t_r):
-                self.log.write(ev="rx", dir="sip2room", call=call, t=t_on, hz=round(hz))
+            for t_on, got in det.feed(x, t_r):
+                self.log.write(ev="rx", dir=direction, call=call, t=t_on, hz=round(got))
         self.log.write(ev="listen_done", call=call, frames=frames)
 
     async def run_room(self, url, token, room_name, call, full):
@@ -180,6 +181,42 @@ class Rooms:
         await runner.cleanup()
 
 
+async def baseline(a):
+    """The same measurement with no bridge: in each of --calls rooms, one SDK participant
+    publishes the caller's bursts and another listens (dir sdk2sdk): what one publishing
+    and one receiving SDK plus the SFU cost, as this harness measures them."""
+    rooms = Rooms(a)
+    lp = "bench-base-%d"
+
+    def tok(identity, room):
+        return (api.AccessToken(a.key, a.secret).with_identity(identity)
+                .with_grants(api.VideoGrants(room_join=True, room=room)).to_jwt())
+
+    async def pair(i):
+        name = lp % i
+        pub, sub = rtc.Room(), rtc.Room()
+
+        @sub.on("track_subscribed")
+        def on_track(track, publication, participant):
+            rooms.spawn(rooms.listen(i, track, "sdk2sdk", bt.CALLER_HZ))
+
+        await sub.connect(a.url, tok("listener", name), rtc.RoomOptions(auto_subscribe=True))
+        await pub.connect(a.url, tok("speaker", name), rtc.RoomOptions(auto_subscribe=False))
+        rooms.log.write(ev="joined", call=i, room=name, full=True)
+        source = rtc.AudioSource(RATE, 1, queue_size_ms=200)
+        track = rtc.LocalAudioTrack.create_audio_track("tone", source)
+        await pub.local_participant.publish_track(
+            track, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE))
+        stop = asyncio.Event()
+        rooms.spawn(rooms.publish(i, source, stop, "sdk2sdk", bt.CALLER_HZ))
+        await asyncio.sleep(a.seconds)
+        stop.set()
+        await pub.disconnect()
+        await sub.disconnect()
+
+    await asyncio.gather(*(pair(i) for i in range(a.calls)))
+
+
 async def setup_lksip(a):
     http = a.url.replace("ws://", "http://")
     lk = api.LiveKitAPI(http, a.key, a.secret)
@@ -196,7 +233,8 @@ async def setup_lksip(a):
 
 async def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["setup-lksip", "discover", "webhook"])
+    ap.add_argument("mode", choices=["setup-lksip", "discover", "webhook", "baseline"])
+    ap.add_argument("--calls", type=int, default=5, help="baseline: rooms")
     ap.add_argument("--url", default="")
     ap.add_argument("--key", default="")
     ap.add_argument("--secret", default="")
@@ -209,6 +247,9 @@ async def main():
     a = ap.parse_args()
     if a.mode == "setup-lksip":
         await setup_lksip(a)
+        return
+    if a.mode == "baseline":
+        await baseline(a)
         return
     rooms = Rooms(a)
     if a.mode == "discover":

@@ -58,8 +58,8 @@ def main():
                     full.add(e["call"])
             elif ev == "join_failed":
                 failed += 1
-    lat = {"sip2room": [], "room2sip": []}
-    lost = {"sip2room": 0, "room2sip": 0}
+    lat = {d: [] for d in ["sip2room", "room2sip"] + sorted({d for _, d in tx})}
+    lost = {d: 0 for d in lat}
     for (call, d), sends in tx.items():
         heard = sorted(rx.get((call, d), []))
         for t in sends:
@@ -100,6 +100,11 @@ def main():
               len(lat["room2sip"]), lost["room2sip"], res["livekit_server_cpu_pct"],
               res["room_side_cpu_pct"], res["caller_rtp_cpu_pct"], res["machine_busy_pct"]),
           flush=True)
+    for d in lat:
+        if d not in ("sip2room", "room2sip"):
+            print("%s N=%d run %d: %s p50 %s p95 %s ms (%d bursts, %d lost)" % (
+                a.bridge, a.calls, a.run, d, fmt(res[d + "_p50_ms"]), fmt(res[d + "_p95_ms"]),
+                len(lat[d]), lost[d]), flush=True)
     if a.out:
         with open(a.out, "a") as f:
             f.write(json.dumps(res) + "\n")

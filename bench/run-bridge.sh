@@ -10,6 +10,8 @@
 # /proc) over STEADY_S and its RSS are taken; afterwards bridge_stats.py pairs every burst
 # sent with its onset heard on the other side (added one-way latency, SIP->room and
 # room->SIP). One line of results per run goes to stdout and, as JSON, to $OUT if set.
+# First, unless BASELINE=0, the same tone measurement with no bridge at all: BASELINE pairs
+# of SDK participants, one speaking and one listening through the SFU.
 #
 # livekit-sip needs bench/setup-livekit-sip.sh (redis-server, cgo libraries, the Go build);
 # scaidial's half needs a daemon whose bot ring_extension is answered by the bot joining.
@@ -187,7 +189,7 @@ for i in range($n): print('%s;%d;' % (b.caller_number(i), $base + i))" >"$work/c
 	if [ -n "${THREADS:-}" ]; then # where the room side's and the bridge's CPU goes, by thread
 		for p in "$room_pid" "$bridge_pid"; do
 			for t in /proc/$p/task/*; do
-				echo "$p $(cat "$t/comm") $(awk '{print $14+$15}' "$t/stat")"
+				echo "$p $(cat "$t/comm" 2>/dev/null) $(awk '{print $14+$15}' "$t/stat" 2>/dev/null)"
 			done | sort -k3 -n -r | head -12
 		done >"$work/threads.txt"
 	fi
@@ -207,7 +209,20 @@ for i in range($n): print('%s;%d;' % (b.caller_number(i), $base + i))" >"$work/c
 	work=
 }
 
+run_baseline() { # PAIRS: the harness's own floor, SDK participant to SDK participant
+	work=$(mktemp -d /tmp/scaidial-bench-bridge.XXXXXX)
+	start_servers
+	"$venv_py" "$bench/bridge_room.py" baseline --url "$lk_url" --key $KEY --secret $SECRET \
+	    --calls "$1" --seconds 20 --log "$work/events.jsonl" >"$work/room.log" 2>&1 || true
+	stop_all
+	"$venv_py" "$bench/bridge_stats.py" "$work/events.jsonl" --bridge "no bridge" --calls "$1" \
+	    ${out:+--out "$out"} | grep sdk2sdk
+	[ -z "${KEEP:-}" ] && rm -rf "$work"
+	work=
+}
+
 echo "== bridged calls: $(nproc) cores, $(uname -r), rate $rate calls/s, steady window ${steady} s"
+[ "${BASELINE:-5}" -gt 0 ] && run_baseline "${BASELINE:-5}"
 for n in $calls_list; do
 	for r in $(seq "$runs"); do
 		for b in $bridges; do
