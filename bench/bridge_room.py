@@ -115,7 +115,11 @@ class Rooms:
         # participant, so even a quiet room publishes one (with no frames ever captured).
         source = rtc.AudioSource(RATE, 1, queue_size_ms=200)
         track = rtc.LocalAudioTrack.create_audio_track("room-tone", source)
+        # The SDK's defaults (DTX on: silence goes as sparse comfort-noise packets) unless
+        # --no-dtx: a room of browsers sends DTX too.
         opts = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
+        if self.a.no_dtx:
+            opts.dtx = False
         await room.local_participant.publish_track(track, opts)
         if full:
             self.spawn(self.publish(call, source, stop))
@@ -242,6 +246,7 @@ async def main():
     ap.add_argument("--log", default="/dev/null")
     ap.add_argument("--port-file", default="")
     ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--no-dtx", action="store_true", help="publish silence as audio frames")
     ap.add_argument("--full", type=int, default=0,
                     help="publish and listen in the first M rooms only; 0 = all")
     a = ap.parse_args()

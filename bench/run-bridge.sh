@@ -24,7 +24,7 @@ rate=${RATE:-20}
 steady=${STEADY_S:-10}
 settle=${SETTLE_S:-30}
 runs=${RUNS:-1}
-full=${FULL:-0}
+full=${FULL:-0}     # rooms with a full participant (publishing and listening); 0: all
 out=${OUT:-}
 venv_py=${SCAIDIAL_TEST_HOME:-$HOME/.cache/scaidial-test}/venv/bin/python3
 gobin=$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin
@@ -111,7 +111,7 @@ EOF
 		;;
 	scaidial)
 		"$venv_py" "$bench/bridge_room.py" webhook --port-file "$work/hook.port" \
-		    --log "$work/events.jsonl" --seconds "$life" --full "$full" \
+		    --log "$work/events.jsonl" --seconds "$life" --full "$full" ${NO_DTX:+--no-dtx} \
 		    >"$work/room.log" 2>&1 &
 		room_pid=$!
 		pids+=($room_pid)
@@ -151,7 +151,7 @@ run_one() { # BRIDGE N RUN
 	start_bridge "$bridge"
 	if [ "$bridge" = livekit-sip ]; then
 		"$venv_py" "$bench/bridge_room.py" discover --url "$lk_url" --key $KEY --secret $SECRET \
-		    --log "$work/events.jsonl" --seconds "$life" --full "$full" \
+		    --log "$work/events.jsonl" --seconds "$life" --full "$full" ${NO_DTX:+--no-dtx} \
 		    >"$work/room.log" 2>&1 &
 		room_pid=$!
 		pids+=($room_pid)
