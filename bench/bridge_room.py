@@ -44,6 +44,7 @@ class Rooms:
         self.joined = set()
         self.active = 0
         self.tasks = set()
+        self.join_gate = asyncio.Semaphore(args.joins)
 
     def spawn(self, coro):
         t = asyncio.ensure_future(coro)
@@ -103,11 +104,14 @@ class Rooms:
             stop.set()
 
         t0 = time.time()
-        try:
-            await room.connect(url, token, rtc.RoomOptions(auto_subscribe=full))
-        except Exception as e:
-            self.log.write(ev="join_failed", call=call, room=room_name, error=str(e))
-            return
+        # Joins go a few at a time: hundreds at once time out in the SDK and the SFU on
+        # two cores, and a join that fails loses the call (neither bridge answers it).
+        async with self.join_gate:
+            try:
+                await room.connect(url, token, rtc.RoomOptions(auto_subscribe=full))
+            except Exception as e:
+                self.log.write(ev="join_failed", call=call, room=room_name, error=str(e))
+                return
         self.active += 1
         self.log.write(ev="joined", call=call, room=room_name, join_s=time.time() - t0,
                        active=self.active, full=full)
@@ -120,7 +124,11 @@ class Rooms:
         opts = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
         if self.a.no_dtx:
             opts.dtx = False
-        await room.local_participant.publish_track(track, opts)
+        async with self.join_gate:
+            try:
+                await room.local_participant.publish_track(track, opts)
+            except Exception as e:
+                self.log.write(ev="publish_failed", call=call, room=room_name, error=str(e))
         if full:
             self.spawn(self.publish(call, source, stop))
         try:
@@ -246,6 +254,7 @@ async def main():
     ap.add_argument("--log", default="/dev/null")
     ap.add_argument("--port-file", default="")
     ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--joins", type=int, default=8, help="joins and publications at once")
     ap.add_argument("--no-dtx", action="store_true", help="publish silence as audio frames")
     ap.add_argument("--full", type=int, default=0,
                     help="publish and listen in the first M rooms only; 0 = all")
