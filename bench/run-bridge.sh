@@ -13,8 +13,15 @@
 # First, unless BASELINE=0, the same tone measurement with no bridge at all: BASELINE pairs
 # of SDK participants, one speaking and one listening through the SFU.
 #
+# Knobs: BRIDGES, CALLS (list), RATE, RUNS, FULL (rooms with a publishing and listening
+# participant, the others only publish an empty track; 0: all), STEADY_S, SETTLE_S (how
+# long to wait for every answer), NO_DTX=1 (the room's silence as audio frames), BASELINE
+# (no-bridge pairs; 0: none), OUT (JSON lines), KEEP=1 (keep the work directory: logs,
+# events.jsonl), THREADS=1 (CPU by thread of the room side and the bridge), SIPP_TRACE=1,
+# LKSIP_LOG=info|debug.
 # livekit-sip needs bench/setup-livekit-sip.sh (redis-server, cgo libraries, the Go build);
 # scaidial's half needs a daemon whose bot ring_extension is answered by the bot joining.
+# Results and what the figures contain: bench/RESULTS.md.
 set -euo pipefail
 top=${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 build=${TOP_BUILDDIR:-$top}
