@@ -137,7 +137,7 @@ trunks = ( { id = "carrier"; tenant = "acme"; mode = "peer"; address = "sip:127.
 dids = ( { number = "$DID"; trunk = "carrier"; dialplan = "bot"; } );
 extensions = ( { id = "2001"; tenant = "acme"; type = "bot"; bot = "42"; } );
 dialplans = ( { id = "bot"; tenant = "acme"; rules = ( { priority = 10;
-  action = "ring_extension"; extension = "2001"; timeout = 30; on_no_answer = "hangup"; } ); } );
+  action = "ring_extension"; extension = "2001"; timeout = 180; on_no_answer = "hangup"; } ); } );
 EOF
 		"$build/scaidial" -f -c "$work/etc/scaidial.conf" 2>"$work/bridge.log" &
 		bridge_pid=$!
