@@ -25,7 +25,7 @@ call_events_begin(struct json *j, const struct call *c, const char *event)
 	json_kv_string(j, "event", event);
 	json_kv_string(j, "call_id", c->id);
 	json_kv_string(j, "tenant", c->tenant ? c->tenant->id : "");
-	json_kv_string(j, "direction", "inbound");
+	json_kv_string(j, "direction", c->did != NULL ? "inbound" : "outbound");
 	json_kv_string(j, "from", c->caller);
 	json_kv_string(j, "to", c->callee);
 	json_kv_string(j, "trunk", c->trunk ? c->trunk->id : "");

@@ -60,6 +60,8 @@ struct config_general {
 	const char	*voicemail_greeting;	/* the greeting of extensions without their own */
 	int		 voicemail_max_s;	/* longest message */
 	int		 voicemail_silence_s;	/* silence that ends a message; 0 = none */
+	int		 registrar_min_expires;	/* desk phones' bindings, seconds */
+	int		 registrar_max_expires;
 };
 
 struct config_livekit {
@@ -149,10 +151,11 @@ struct rule {
 	const struct tz	*tz;		/* zone of the windows */
 	enum action	 action;
 	const struct extension *extension;	/* ring_extension, voicemail */
-	int		 timeout;	/* ring_extension: seconds */
+	int		 timeout;	/* ring_extension, forward by bridge: seconds */
 	enum no_answer	 on_no_answer;
 	const char	*target;	/* forward: E.164 number or SIP URI */
 	enum forward_method method;
+	bool		 fallback_bridge;	/* forward by refer: bridge when the REFER fails */
 	int		 status;	/* hangup: SIP status 400..699 */
 	struct config_loc loc;
 };

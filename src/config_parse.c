@@ -478,7 +478,7 @@ cp_general(struct cp *cp, const config_setting_t *root)
 	static const char *const keys[] = { "sip_listen", "external_ip", "rtp_ports", "database",
 	    "spool_dir", "control_socket", "log_level", "user_agent", "tls_cert", "tls_key",
 	    "timezone", "voicemail_greeting", "voicemail_max_seconds",
-	    "voicemail_silence_seconds", NULL };
+	    "voicemail_silence_seconds", "registrar_min_expires", "registrar_max_expires", NULL };
 	static const char *const levels[] = { "error", "warn", "info", "debug", NULL };
 	const config_setting_t *gen = cp_section(cp, root, "general", 0, 0);
 	struct config_general *g = &cp->cfg->general;
@@ -557,6 +557,15 @@ cp_general(struct cp *cp, const config_setting_t *root)
 	g->voicemail_max_s = cp_int(cp, gen, "general", "voicemail_max_seconds", 0, 180, 5, 3600);
 	g->voicemail_silence_s = cp_int(cp, gen, "general", "voicemail_silence_seconds", 0, 10,
 	    0, 300);
+	/* Desk phones' bindings (sip_registrar): shorter asks get 423, longer are cut. */
+	g->registrar_min_expires = cp_int(cp, gen, "general", "registrar_min_expires", 0, 60,
+	    1, 86400);
+	g->registrar_max_expires = cp_int(cp, gen, "general", "registrar_max_expires", 0, 3600,
+	    1, 86400);
+	if (g->registrar_max_expires < g->registrar_min_expires)
+		cp_err(cp, cp_member(gen, "registrar_max_expires"), "general: "
+		    "registrar_max_expires (%d) is below registrar_min_expires (%d)",
+		    g->registrar_max_expires, g->registrar_min_expires);
 }
 
 static void
@@ -889,6 +898,10 @@ cp_extensions(struct cp *cp, const config_setting_t *root)
 	struct config *cfg = cp->cfg;
 	int n = list ? config_setting_length(list) : 0;
 
+	/* A desk phone's REGISTER names only its username, so usernames are unique across
+	 * tenants. */
+	struct strmap *usernames = strmap_new((size_t)n);
+
 	cfg->extensions = arena_alloc(cp->a, (size_t)(n ? n : 1) * sizeof(*cfg->extensions));
 	cfg->idx_extension = strmap_new((size_t)n);
 	for (int i = 0; i < n; i++) {
@@ -928,6 +941,15 @@ cp_extensions(struct cp *cp, const config_setting_t *root)
 		e->bot = cp_str(cp, s, what, "bot", type == EXT_BOT, "");
 		e->username = cp_str(cp, s, what, "username", type == EXT_SIP, "");
 		e->password = cp_str(cp, s, what, "password", type == EXT_SIP, "");
+		if (e->username[0] != '\0') {
+			const struct extension *o = strmap_put(usernames, e->username, e);
+
+			if (o != NULL)
+				cp_err(cp, cp_member(s, "username"), "%s: username \"%s\" is "
+				    "already the username of extension \"%s\" (%s:%d); usernames of "
+				    "sip extensions must be unique across tenants", what, e->username,
+				    o->id, o->loc.file, o->loc.line);
+		}
 		e->voicemail = cp_bool(cp, s, what, "voicemail", 0);
 		e->greeting = cp_str(cp, s, what, "greeting", 0, "");
 		if (e->greeting[0] != '\0' && e->greeting[0] != '/') {
@@ -952,6 +974,7 @@ cp_extensions(struct cp *cp, const config_setting_t *root)
 		}
 		cfg->n_extensions++;
 	}
+	strmap_free(usernames);
 }
 
 static void

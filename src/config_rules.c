@@ -108,11 +108,18 @@ cr_forward(struct cp *cp, const config_setting_t *s, const char *what,
     const struct dialplan *dp, struct rule *r)
 {
 	static const char *const methods[] = { "refer", "bridge", NULL };
+	static const char *const fallbacks[] = { "none", "bridge", NULL };
 	const char *target = cp_str(cp, s, what, "target", 1, "");
 	char norm[32];
 
 	r->method = (enum forward_method)cp_enum_or(cp, s, what, "method", methods,
 	    FORWARD_REFER);
+	r->fallback_bridge = cp_enum_or(cp, s, what, "fallback", fallbacks, 0) == 1;
+	if (r->fallback_bridge && r->method != FORWARD_REFER)
+		cp_err(cp, config_setting_get_member(s, "fallback"), "%s: fallback = \"bridge\" "
+		    "applies to method = \"refer\" only", what);
+	/* How long the target rings when bridged (the REFER's carrier decides its own). */
+	r->timeout = cp_int(cp, s, what, "timeout", 0, 30, 1, 600);
 	r->target = target;
 	if (target[0] == '\0')
 		return;
@@ -143,10 +150,11 @@ cr_only(struct cp *cp, const config_setting_t *s, const char *what, enum action 
 		unsigned	 actions;
 	} only[] = {
 		{ "extension", 1u << ACTION_RING_EXTENSION | 1u << ACTION_VOICEMAIL },
-		{ "timeout", 1u << ACTION_RING_EXTENSION },
+		{ "timeout", 1u << ACTION_RING_EXTENSION | 1u << ACTION_FORWARD },
 		{ "on_no_answer", 1u << ACTION_RING_EXTENSION },
 		{ "target", 1u << ACTION_FORWARD },
 		{ "method", 1u << ACTION_FORWARD },
+		{ "fallback", 1u << ACTION_FORWARD },
 		{ "status", 1u << ACTION_HANGUP },
 	};
 
@@ -163,7 +171,7 @@ static void
 cr_rule(struct cp *cp, const config_setting_t *s, const struct dialplan *dp, struct rule *r)
 {
 	static const char *const keys[] = { "priority", "match", "action", "extension",
-	    "timeout", "on_no_answer", "target", "method", "status", NULL };
+	    "timeout", "on_no_answer", "target", "method", "fallback", "status", NULL };
 	static const char *const actions[] = { "hangup", "ring_extension", "voicemail",
 	    "forward", NULL };
 	static const char *const noanswer[] = { "hangup", "voicemail", "continue", NULL };

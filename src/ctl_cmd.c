@@ -14,12 +14,14 @@
 #include "ctl_cmd_int.h"
 #include "ctl_fmt.h"
 #include "json.h"
+#include "lk_bridge.h"
 #include "log.h"
 #include "loop.h"
 #include "reload.h"
 #include "sip.h"
 #include "sip_guard.h"
 #include "sip_reg.h"
+#include "sip_registrar.h"
 #include "webhook.h"
 #include "media.h"
 #include "store.h"
@@ -48,9 +50,16 @@ static const struct ctl_cmd {
 	{ "dids", "", 0, 0, ctl_cmd_dids, "the numbers and where they go" },
 	{ "extensions", "", 0, 0, ctl_cmd_extensions, "the extensions and their targets" },
 	{ "dialplans", "", 0, 0, ctl_cmd_dialplans, "the dialplans and their rules" },
+	{ "registrations", "", 0, 0, ctl_cmd_registrations,
+	    "desk phones registered now: contact, source, user agent, expires in" },
 	{ "calls", "", 0, 0, ctl_cmd_calls, "calls in progress" },
 	{ "call", "ID", 1, 1, ctl_cmd_call, "one call with its legs" },
 	{ "hangup", "ID", 1, 1, ctl_cmd_hangup, "end a call in progress" },
+	{ "transfer", "ID --to TARGET [--method refer|bridge]", 3, 5, ctl_cmd_transfer,
+	    "transfer an answered call in a room: REFER, or a bridge through the trunk" },
+	{ "originate", "--extension EXT --to NUMBER [--trunk ID] [--tenant ID] [--timeout S]",
+	    4, 10, ctl_cmd_originate,
+	    "click-to-call: the room and the user's token now, the number rung meanwhile" },
 	{ "cdr", "[--since ISO8601] [--limit N]", 0, 4, ctl_cmd_cdr,
 	    "finished calls, newest first (default 100, at most 10000)" },
 	{ "voicemail", "[EXT]", 0, 1, ctl_cmd_voicemail, "voicemail messages" },
@@ -213,6 +222,7 @@ ctl_cmd_status_json(struct json *j, const struct config *cfg, const struct reloa
 	else
 		json_int(j, active);
 	json_kv_int(j, "registrations_up", sip_reg_count_registered());
+	json_kv_uint(j, "desk_phone_bindings", sip_registrar_count());
 	json_object_end(j);
 	json_key(j, "sip");
 	json_object_begin(j);
@@ -279,6 +289,8 @@ ctl_cmd_status(const struct ctl_request *req, struct buf *out)
 	else
 		KV("active calls", "%d", active);
 	KV("registrations up", "%d", sip_reg_count_registered());
+	KV("desk phones", "%zu binding%s", sip_registrar_count(),
+	    sip_registrar_count() == 1 ? "" : "s");
 	KV("sip listening", "%s%s", sip_listen_url(), sip_listeners_stale() ?
 	    " (sip_listen changed: restart to apply)" : "");
 	return 0;
@@ -353,6 +365,9 @@ ctl_cmd_metrics_sip(struct buf *out, const struct config *cfg)
 		buf_printf(out, "scaidial_registrations{state=\"%s\"} %d\n",
 		    sip_reg_state_name(states[k]), n);
 	}
+	ctl_cmd_metric(out, "scaidial_desk_phone_bindings", "gauge",
+	    "Desk phones' registrations with us (sip extensions' contacts).");
+	buf_printf(out, "scaidial_desk_phone_bindings %zu\n", sip_registrar_count());
 	sip_guard_get_stats(&gs);
 	ctl_cmd_metric(out, "scaidial_sip_refused_total", "counter",
 	    "SIP requests refused with the one answer strangers get, and of those, from "
@@ -422,6 +437,9 @@ ctl_cmd_metrics(const struct ctl_request *req, struct buf *out)
 	    "Database writes queued, not yet carried out.");
 	buf_printf(out, "scaidial_store_queue_length %" PRIu64 "\n", queued);
 	ctl_cmd_metrics_sip(out, cfg);
+	ctl_cmd_metric(out, "scaidial_livekit_bridges", "gauge",
+	    "Calls whose SIP participant is in (or joining) a LiveKit room.");
+	buf_printf(out, "scaidial_livekit_bridges %zu\n", lk_bridge_count());
 	media_metrics(out);
 	return 0;
 }

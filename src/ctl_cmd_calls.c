@@ -11,6 +11,7 @@
 #include "json.h"
 #include "log.h"
 #include "loop.h"
+#include "originate.h"
 #include "sip_in.h"
 #include "store.h"
 
@@ -291,7 +292,7 @@ ctl_cmd_hangup(const struct ctl_request *req, struct buf *out)
 {
 	const char *id = req->argv[1];
 
-	if (sip_in_hangup(id, "admin_hangup") == -1)
+	if (sip_in_hangup(id, "admin_hangup") == -1 && originate_hangup(id, "admin_hangup") == -1)
 		return ctl_cmd_err(out, "no call '%s' in progress", id);
 	log_info("ctl: call %s hung up by uid=%u pid=%d", id, (unsigned)req->uid, (int)req->pid);
 	if (req->json) {
@@ -305,6 +306,47 @@ ctl_cmd_hangup(const struct ctl_request *req, struct buf *out)
 		return ctl_cmd_json_done(&j, out);
 	}
 	buf_printf(out, "call %s: hanging up\n", id);
+	return 0;
+}
+
+int
+ctl_cmd_transfer(const struct ctl_request *req, struct buf *out)
+{
+	const char *id = req->argv[1], *to = NULL, *method = NULL;
+	char err[200];
+
+	for (int i = 2; i < req->argc; i += 2) {
+		const char *val = i + 1 < req->argc ? req->argv[i + 1] : NULL;
+
+		if (val == NULL)
+			return ctl_cmd_err(out, "%s needs a value", req->argv[i]);
+		if (strcmp(req->argv[i], "--to") == 0)
+			to = val;
+		else if (strcmp(req->argv[i], "--method") == 0)
+			method = val;
+		else
+			return ctl_cmd_err(out, "unknown option '%s'", req->argv[i]);
+	}
+	if (to == NULL)
+		return ctl_cmd_err(out, "usage: transfer ID --to TARGET [--method refer|bridge]");
+	if (sip_in_transfer(id, to, method, err, sizeof(err)) != 0)
+		return ctl_cmd_err(out, "%s", err);
+	log_info("ctl: call %s transfer to %s asked by uid=%u pid=%d", id, to,
+	    (unsigned)req->uid, (int)req->pid);
+	if (req->json) {
+		struct json j;
+
+		json_init(&j, out);
+		json_object_begin(&j);
+		json_kv_string(&j, "call_id", id);
+		json_kv_string(&j, "to", to);
+		json_kv_string(&j, "method", method != NULL ? method : "refer");
+		json_kv_string(&j, "result", "transferring");
+		json_object_end(&j);
+		return ctl_cmd_json_done(&j, out);
+	}
+	buf_printf(out, "call %s: transferring to %s (%s)\n", id, to,
+	    method != NULL ? method : "refer");
 	return 0;
 }
 

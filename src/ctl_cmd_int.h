@@ -21,10 +21,14 @@ int	 ctl_cmd_trunks(const struct ctl_request *, struct buf *);
 int	 ctl_cmd_dids(const struct ctl_request *, struct buf *);
 int	 ctl_cmd_extensions(const struct ctl_request *, struct buf *);
 int	 ctl_cmd_dialplans(const struct ctl_request *, struct buf *);
+/* ctl_cmd_regs.c: desk phones' bindings (sip_registrar). */
+int	 ctl_cmd_registrations(const struct ctl_request *, struct buf *);
 
 int	 ctl_cmd_calls(const struct ctl_request *, struct buf *);
 int	 ctl_cmd_call(const struct ctl_request *, struct buf *);
 int	 ctl_cmd_hangup(const struct ctl_request *, struct buf *);
+int	 ctl_cmd_originate(const struct ctl_request *, struct buf *);
+int	 ctl_cmd_transfer(const struct ctl_request *, struct buf *);
 int	 ctl_cmd_cdr(const struct ctl_request *, struct buf *);
 int	 ctl_cmd_voicemail(const struct ctl_request *, struct buf *);
 /* Calls in progress, or -1 when the store cannot say. */

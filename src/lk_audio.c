@@ -11,6 +11,7 @@
 
 struct lk_audio_tx {
 	OpusEncoder	*enc;
+	int		 frame;		/* PCM samples per 20 ms at the encoder's rate */
 	uint32_t	 ssrc;
 	uint16_t	 seq;
 	uint32_t	 ts;
@@ -29,6 +30,7 @@ struct lk_audio_src {
 struct lk_audio_rx {
 	lk_audio_pcm_cb	*cb;
 	void		*arg;
+	int		 rate;		/* of the PCM handed out */
 	struct lk_audio_src src[LK_AUDIO_MAX_SOURCES];
 	uint64_t	 tick;		/* packets seen */
 	int16_t		 pcm[LK_AUDIO_MAX_FRAME];
@@ -55,23 +57,39 @@ struct lk_audio_tx *
 lk_audio_tx_new(uint32_t ssrc)
 {
 	struct lk_audio_tx *tx;
-	int err;
 
 	tx = calloc(1, sizeof *tx);
 	if (tx == NULL)
 		return NULL;
-	tx->enc = opus_encoder_create(LK_AUDIO_RATE, 1, OPUS_APPLICATION_VOIP, &err);
-	if (tx->enc == NULL) {
+	if (lk_audio_tx_rate(tx, LK_AUDIO_RATE) != 0) {
 		free(tx);
 		return NULL;
 	}
-	opus_encoder_ctl(tx->enc, OPUS_SET_BITRATE(32000));
-	opus_encoder_ctl(tx->enc, OPUS_SET_INBAND_FEC(1));
-	opus_encoder_ctl(tx->enc, OPUS_SET_PACKET_LOSS_PERC(5));
 	tx->ssrc = ssrc;
 	tx->seq = (uint16_t)random();
 	tx->ts = (uint32_t)random();
 	return tx;
+}
+
+int
+lk_audio_tx_rate(struct lk_audio_tx *tx, int rate)
+{
+	OpusEncoder *enc;
+	int err;
+
+	if (rate != 8000 && rate != 12000 && rate != 16000 && rate != 24000 && rate != 48000)
+		return -1;
+	enc = opus_encoder_create(rate, 1, OPUS_APPLICATION_VOIP, &err);
+	if (enc == NULL)
+		return -1;
+	opus_encoder_ctl(enc, OPUS_SET_BITRATE(rate <= 16000 ? 24000 : 32000));
+	opus_encoder_ctl(enc, OPUS_SET_INBAND_FEC(1));
+	opus_encoder_ctl(enc, OPUS_SET_PACKET_LOSS_PERC(5));
+	if (tx->enc != NULL)
+		opus_encoder_destroy(tx->enc);
+	tx->enc = enc;
+	tx->frame = rate / 50;
+	return 0;
 }
 
 int
@@ -103,17 +121,17 @@ lk_audio_tx_frame(struct lk_audio_tx *tx, const int16_t *pcm, int pt, int ext_le
 		out[14] = 0;
 		out[15] = 1;
 		out[16] = (uint8_t)(ext_level << 4);	/* length 1 - 1 */
-		out[17] = (uint8_t)lk_audio_level(pcm, LK_AUDIO_FRAME);
+		out[17] = (uint8_t)lk_audio_level(pcm, (size_t)tx->frame);
 		out[18] = 0;
 		out[19] = 0;
 		hl = 20;
 	}
-	n = opus_encode(tx->enc, pcm, LK_AUDIO_FRAME, out + hl, (opus_int32)(cap - hl));
+	n = opus_encode(tx->enc, pcm, tx->frame, out + hl, (opus_int32)(cap - hl));
 	if (n < 0)
 		return -1;
 	tx->started = 1;
 	tx->seq++;
-	tx->ts += LK_AUDIO_FRAME;
+	tx->ts += LK_AUDIO_FRAME;	/* Opus's RTP clock is 48 kHz whatever the PCM rate */
 	return (int)hl + n;
 }
 
@@ -136,7 +154,28 @@ lk_audio_rx_new(lk_audio_pcm_cb *cb, void *arg)
 		return NULL;
 	rx->cb = cb;
 	rx->arg = arg;
+	rx->rate = LK_AUDIO_RATE;
 	return rx;
+}
+
+int
+lk_audio_rx_rate(struct lk_audio_rx *rx, int rate)
+{
+	int i;
+
+	if (rate != 8000 && rate != 12000 && rate != 16000 && rate != 24000 && rate != 48000)
+		return -1;
+	if (rate == rx->rate)
+		return 0;
+	/* Decoders are made at the output rate: the next packet of each source makes one. */
+	for (i = 0; i < LK_AUDIO_MAX_SOURCES; i++) {
+		if (rx->src[i].dec != NULL)
+			opus_decoder_destroy(rx->src[i].dec);
+		rx->src[i].dec = NULL;
+		rx->src[i].used = 0;
+	}
+	rx->rate = rate;
+	return 0;
 }
 
 static struct lk_audio_src *
@@ -158,7 +197,7 @@ lk_audio_rx_source(struct lk_audio_rx *rx, uint32_t ssrc)
 	if (free_slot == NULL)
 		free_slot = oldest;	/* a source gone quiet makes room (people come and go) */
 	if (free_slot->dec == NULL) {
-		free_slot->dec = opus_decoder_create(LK_AUDIO_RATE, 1, &err);
+		free_slot->dec = opus_decoder_create(rx->rate, 1, &err);
 		if (free_slot->dec == NULL)
 			return NULL;
 	} else
@@ -204,7 +243,7 @@ lk_audio_rx_packet(struct lk_audio_rx *rx, const uint8_t *p, size_t len, int pt,
 	size_t off = 12, xl;
 	uint32_t ssrc;
 	uint16_t seq, gap;
-	int cc, n, i;
+	int cc, n, i, frame = rx->rate / 50;
 
 	if (midsz > 0)
 		mid[0] = '\0';
@@ -242,17 +281,18 @@ lk_audio_rx_packet(struct lk_audio_rx *rx, const uint8_t *p, size_t len, int pt,
 		if (gap > 0 && gap <= LK_AUDIO_MAX_GAP) {
 			/* Conceal all but the last lost packet; recover that one from FEC. */
 			for (i = 0; i + 1 < gap; i++) {
-				n = opus_decode(s->dec, NULL, 0, rx->pcm, LK_AUDIO_FRAME, 0);
+				n = opus_decode(s->dec, NULL, 0, rx->pcm, frame, 0);
 				if (n > 0)
 					rx->cb(rx->arg, ssrc, rx->pcm, (size_t)n);
 			}
 			n = opus_decode(s->dec, p + off, (opus_int32)(len - off), rx->pcm,
-			    LK_AUDIO_FRAME, 1);
+			    frame, 1);
 			if (n > 0)
 				rx->cb(rx->arg, ssrc, rx->pcm, (size_t)n);
 		}
 	}
-	n = opus_decode(s->dec, p + off, (opus_int32)(len - off), rx->pcm, LK_AUDIO_MAX_FRAME, 0);
+	n = opus_decode(s->dec, p + off, (opus_int32)(len - off), rx->pcm,
+	    LK_AUDIO_MAX_FRAME * rx->rate / LK_AUDIO_RATE, 0);
 	s->next_seq = (uint16_t)(seq + 1);
 	s->have_seq = 1;
 	if (n > 0)

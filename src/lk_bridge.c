@@ -9,6 +9,7 @@
  * through one mutex-protected list woken by an eventfd in the control loop: a lock per
  * signalling event, none per audio frame. */
 #include <errno.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +27,11 @@
 #include "loop.h"
 #include "media_tap.h"
 #include "mixer.h"
-#include "resample.h"
 #include "xmalloc.h"
 
 #define LKB_MAX_THREADS		16
 #define LKB_TICK_NS		20000000L
+#define LKB_CATCH_UP		4	/* ticks made up after a late wake-up */
 /* How long a stopping thread waits for its sessions' leave to be acknowledged. */
 #define LKB_STOP_MS		2000
 
@@ -52,11 +53,10 @@ struct lk_bridge {
 	int		 publishing;
 	struct media_tap *tap;
 	guint		 tap_src;
-	struct mixer	*mix;
+	struct mixer	*mix;		/* at the tap's rate */
 	GHashTable	*sources;	/* identity -> mixer source id + 1 */
-	struct resample	*up, *down;	/* codec rate <-> 48 kHz */
-	int16_t		 acc[LK_AUDIO_FRAME];	/* the caller's audio at 48 kHz, to a full frame */
-	size_t		 acc_n;
+	int		 ringback;	/* play ringback to the room until a tap comes */
+	uint64_t	 rb_samples;	/* ringback played so far */
 	struct lk_bridge *prev, *next;	/* the thread's list */
 };
 
@@ -71,12 +71,18 @@ struct lkb_thread {
 	guint		 stop_timer;
 };
 
-enum lkb_ev_type { LKB_EV_JOINED, LKB_EV_PARTICIPANT, LKB_EV_DTMF, LKB_EV_ENDED };
+enum lkb_ev_type { LKB_EV_JOINED, LKB_EV_PARTICIPANT, LKB_EV_DTMF, LKB_EV_DATA,
+	LKB_EV_ENDED };
+
+#define LKB_DATA_MAX		4096	/* application messages longer are not for us */
 
 struct lkb_event {
 	struct lk_bridge *b;
 	enum lkb_ev_type type;
 	char		*text;		/* identity, or the reason */
+	char		*topic;		/* LKB_EV_DATA */
+	char		*payload;
+	size_t		 payload_len;
 	int		 joined;
 	char		 digit;
 	struct lkb_event *next;
@@ -110,23 +116,38 @@ lkb_unref(struct lk_bridge *b)
 
 /* Bridge thread -> control thread. */
 static void
-lkb_post(struct lk_bridge *b, enum lkb_ev_type type, const char *text, int joined,
-    char digit)
+lkb_queue(struct lkb_event *ev)
 {
-	struct lkb_event *ev = xcalloc(1, sizeof(*ev));
 	uint64_t one = 1;
 
-	ev->b = lkb_ref(b);
-	ev->type = type;
-	ev->text = text != NULL ? xstrdup(text) : NULL;
-	ev->joined = joined;
-	ev->digit = digit;
 	g_mutex_lock(&lkb_ev_lock);
 	*lkb_ev_tail = ev;
 	lkb_ev_tail = &ev->next;
 	g_mutex_unlock(&lkb_ev_lock);
 	if (write(lkb_evfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_warn("livekit: bridge: cannot wake the control loop: %s", strerror(errno));
+}
+
+static struct lkb_event *
+lkb_event_new(struct lk_bridge *b, enum lkb_ev_type type, const char *text)
+{
+	struct lkb_event *ev = xcalloc(1, sizeof(*ev));
+
+	ev->b = lkb_ref(b);
+	ev->type = type;
+	ev->text = text != NULL ? xstrdup(text) : NULL;
+	return ev;
+}
+
+static void
+lkb_post(struct lk_bridge *b, enum lkb_ev_type type, const char *text, int joined,
+    char digit)
+{
+	struct lkb_event *ev = lkb_event_new(b, type, text);
+
+	ev->joined = joined;
+	ev->digit = digit;
+	lkb_queue(ev);
 }
 
 /* Control thread: the events of every bridge, in order. */
@@ -164,6 +185,11 @@ lkb_events(int fd, int events, void *arg)
 				if (b->cb->dtmf != NULL)
 					b->cb->dtmf(b->arg, ev->text, ev->digit);
 				break;
+			case LKB_EV_DATA:
+				if (b->cb->data != NULL)
+					b->cb->data(b->arg, ev->text, ev->topic, ev->payload,
+					    ev->payload_len);
+				break;
 			case LKB_EV_ENDED:
 				if (b->cb->ended != NULL)
 					b->cb->ended(b->arg, ev->text);
@@ -171,6 +197,8 @@ lkb_events(int fd, int events, void *arg)
 			}
 		}
 		free(ev->text);
+		free(ev->topic);
+		free(ev->payload);
 		lkb_unref(b);
 		free(ev);
 	}
@@ -222,9 +250,6 @@ lkb_release(struct lk_bridge *b)
 	b->tap = NULL;
 	mixer_free(b->mix);
 	b->mix = NULL;
-	resample_free(b->up);
-	resample_free(b->down);
-	b->up = b->down = NULL;
 	if (b->sources != NULL)
 		g_hash_table_destroy(b->sources);
 	b->sources = NULL;
@@ -298,6 +323,23 @@ lkb_on_dtmf(void *arg, const char *identity, char digit)
 }
 
 static void
+lkb_on_data(void *arg, const char *identity, const char *topic, const uint8_t *payload,
+    size_t n)
+{
+	struct lkb_event *ev;
+
+	if (n > LKB_DATA_MAX)
+		return;
+	ev = lkb_event_new(arg, LKB_EV_DATA, identity);
+	ev->topic = xstrdup(topic);
+	ev->payload = xmalloc(n + 1);
+	memcpy(ev->payload, payload, n);
+	ev->payload[n] = '\0';
+	ev->payload_len = n;
+	lkb_queue(ev);
+}
+
+static void
 lkb_on_disconnected(void *arg, const char *reason)
 {
 	struct lk_bridge *b = arg;
@@ -321,6 +363,7 @@ static const struct lk_session_cb lkb_session_cb = {
 	.audio = lkb_on_audio,
 	.disconnected = lkb_on_disconnected,
 	.dtmf = lkb_on_dtmf,
+	.data = lkb_on_data,
 };
 
 /* g_unix_fd_add() would attach to the global default context; each thread runs its own. */
@@ -337,34 +380,40 @@ lkb_fd_watch(GMainContext *ctx, int fd, GUnixFDSourceFunc fn, gpointer arg)
 	return id;
 }
 
-/* The caller's frames: to 48 kHz, published in 20 ms frames. */
+/* The caller's frames, published as they come (the session encodes at the tap's rate). */
 static gboolean
 lkb_on_tap(gint fd, GIOCondition cond, gpointer arg)
 {
 	struct lk_bridge *b = arg;
-	int16_t in[MEDIA_TAP_MAX_FRAME], out[MEDIA_TAP_MAX_FRAME * 6];
-	size_t n, i, take;
+	int16_t pcm[MEDIA_TAP_MAX_FRAME];
 
 	(void)fd;
 	(void)cond;
 	media_tap_ack(b->tap);
-	while (media_tap_pop(b->tap, MEDIA_TAP_UP, in)) {
-		n = resample_process(b->up, in, (size_t)media_tap_frame(b->tap), out);
-		for (i = 0; i < n; i += take) {
-			take = LK_AUDIO_FRAME - b->acc_n;
-			if (take > n - i)
-				take = n - i;
-			memcpy(b->acc + b->acc_n, out + i, take * sizeof(int16_t));
-			b->acc_n += take;
-			if (b->acc_n == LK_AUDIO_FRAME) {
-				b->acc_n = 0;
-				if (b->publishing && b->s != NULL &&
-				    lk_session_push_pcm(b->s, b->acc) < 0)
-					log_debug("livekit: bridge: a frame could not be sent");
-			}
-		}
-	}
+	while (media_tap_pop(b->tap, MEDIA_TAP_UP, pcm))
+		if (b->publishing && b->s != NULL && lk_session_push_pcm(b->s, pcm) < 0)
+			log_debug("livekit: bridge: a frame could not be sent");
 	return G_SOURCE_CONTINUE;
+}
+
+/* 20 ms of North American ringback (440 + 480 Hz, 2 s on, 4 s off, -16 dBFS) at the
+ * session's initial 48 kHz, for a room waiting on a carrier that rings without early
+ * media. */
+static void
+lkb_ringback_frame(struct lk_bridge *b)
+{
+	int16_t pcm[LK_AUDIO_FRAME];
+
+	for (int i = 0; i < LK_AUDIO_FRAME; i++) {
+		double t = (double)(b->rb_samples + (uint64_t)i) / LK_AUDIO_RATE;
+		double x = fmod(t, 6.0) < 2.0 ?
+		    0.08 * (sin(2 * M_PI * 440 * t) + sin(2 * M_PI * 480 * t)) : 0;
+
+		pcm[i] = (int16_t)(x * 32767);
+	}
+	b->rb_samples += LK_AUDIO_FRAME;
+	if (lk_session_push_pcm(b->s, pcm) < 0)
+		log_debug("livekit: bridge: a ringback frame could not be sent");
 }
 
 /* Every 20 ms, for every bridge of the thread: the room's mix to the caller. */
@@ -372,26 +421,32 @@ static gboolean
 lkb_on_tick(gint fd, GIOCondition cond, gpointer arg)
 {
 	struct lkb_thread *th = arg;
-	int16_t out[MEDIA_TAP_MAX_FRAME];
 	uint64_t expirations;
 
 	(void)cond;
 	if (read(fd, &expirations, sizeof(expirations)) < 0)
 		return G_SOURCE_CONTINUE;
+	/* A late wake-up owes the ticks it missed: the mixer's clock is the callers' (a
+	 * short catch-up; the worker drops a backlog beyond MEDIA_TAP_DOWN_MAX anyway). */
+	if (expirations > LKB_CATCH_UP)
+		expirations = LKB_CATCH_UP;
 	for (struct lk_bridge *b = th->head; b != NULL; b = b->next) {
+		if (b->ringback && b->tap == NULL && b->publishing)
+			lkb_ringback_frame(b);
 		if (b->mix == NULL || b->tap == NULL)
 			continue;
-		mixer_tick(b->mix);
-		if (resample_process(b->down, mixer_out(b->mix, -1), LK_AUDIO_FRAME, out) ==
-		    (size_t)media_tap_frame(b->tap))
-			media_tap_push(b->tap, MEDIA_TAP_DOWN, out);
+		for (uint64_t k = 0; k < expirations; k++) {
+			mixer_tick(b->mix);
+			media_tap_push(b->tap, MEDIA_TAP_DOWN, mixer_out(b->mix, -1));
+		}
 	}
 	return G_SOURCE_CONTINUE;
 }
 
 struct lkb_msg {
 	struct lk_bridge *b;
-	enum { LKB_MSG_START, LKB_MSG_ATTACH, LKB_MSG_DTMF, LKB_MSG_LEAVE } type;
+	enum { LKB_MSG_START, LKB_MSG_ATTACH, LKB_MSG_DTMF, LKB_MSG_RINGBACK,
+	    LKB_MSG_LEAVE } type;
 	struct media_tap *tap;
 	char		 digit;
 };
@@ -409,13 +464,16 @@ lkb_msg_start(struct lk_bridge *b)
 	}
 }
 
-/* The caller's tap; a second one (a re-INVITE changed the codec's rate) replaces it. */
+/* The caller's tap; a second one (a re-INVITE changed the codec's rate) replaces it.
+ * The session and the mixer work at the tap's rate: no conversion anywhere. */
 static void
 lkb_msg_attach(struct lk_bridge *b, struct media_tap *tap)
 {
 	int rate = media_tap_rate(tap);
 
-	if (b->gone) {
+	if (b->gone || b->s == NULL || lk_session_set_rate(b->s, rate) != 0) {
+		if (!b->gone)
+			log_error("livekit: bridge: cannot carry %d Hz audio", rate);
 		media_tap_free(tap);
 		return;
 	}
@@ -423,22 +481,12 @@ lkb_msg_attach(struct lk_bridge *b, struct media_tap *tap)
 		g_source_destroy(g_main_context_find_source_by_id(b->th->ctx, b->tap_src));
 	b->tap_src = 0;
 	media_tap_free(b->tap);
-	resample_free(b->up);
-	resample_free(b->down);
+	mixer_free(b->mix);
+	if (b->sources != NULL)
+		g_hash_table_destroy(b->sources);
 	b->tap = tap;
-	b->acc_n = 0;
-	b->up = resample_new(rate, LK_AUDIO_RATE);
-	b->down = resample_new(LK_AUDIO_RATE, rate);
-	if (b->mix == NULL) {
-		b->mix = mixer_new(LK_AUDIO_RATE, MIXER_MAX_SOURCES);
-		b->sources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	}
-	if (b->up == NULL || b->down == NULL || b->mix == NULL) {
-		log_error("livekit: bridge: cannot convert %d Hz audio", rate);
-		media_tap_free(b->tap);
-		b->tap = NULL;
-		return;
-	}
+	b->mix = mixer_new(rate, MIXER_MAX_SOURCES);
+	b->sources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	b->tap_src = lkb_fd_watch(b->th->ctx, media_tap_fd(tap), lkb_on_tap, b);
 }
 
@@ -460,6 +508,9 @@ lkb_msg_run(gpointer arg)
 		if (b->s != NULL && !b->ended && lk_session_send_dtmf(b->s, m->digit) != 0)
 			log_warn("livekit: bridge: digit %c not sent: the data channel is not "
 			    "open", m->digit);
+		break;
+	case LKB_MSG_RINGBACK:
+		b->ringback = m->digit;
 		break;
 	case LKB_MSG_LEAVE:
 		b->leave_asked = 1;
@@ -645,6 +696,12 @@ void
 lk_bridge_send_dtmf(struct lk_bridge *b, char digit)
 {
 	lkb_send(b, LKB_MSG_DTMF, NULL, digit);
+}
+
+void
+lk_bridge_ringback(struct lk_bridge *b, int on)
+{
+	lkb_send(b, LKB_MSG_RINGBACK, NULL, (char)(on != 0));
 }
 
 void

@@ -7,10 +7,10 @@
  * these calls (each posts a message and returns at once) and hears back through the
  * callbacks, which always run on the control thread.
  *
- * Audio: once a media_tap is attached, the caller's audio (the tap's up ring) is resampled
- * to 48 kHz and published as the participant's microphone track; every other participant's
- * audio is mixed (mixer.c), resampled to the carrier codec's rate and queued on the tap's
- * down ring for the caller. DTMF: lk_bridge_send_dtmf() sends a SipDTMF data packet to the
+ * Audio: once a media_tap is attached, the caller's audio (the tap's up ring) is published
+ * as the participant's microphone track; every other participant's audio is mixed
+ * (mixer.c) and queued on the tap's down ring for the caller. All of it at the carrier
+ * codec's rate: Opus encodes from it and decodes to it, so nothing is resampled. DTMF: lk_bridge_send_dtmf() sends a SipDTMF data packet to the
  * room; digits the room sends arrive through the dtmf callback. */
 #ifndef SCAIDIAL_LK_BRIDGE_H
 #define SCAIDIAL_LK_BRIDGE_H
@@ -27,6 +27,10 @@ struct lk_bridge_cb {
 	void	(*participant)(void *arg, const char *identity, int joined);
 	/* A digit (0-9 * # A-D) some participant sent as SipDTMF. */
 	void	(*dtmf)(void *arg, const char *identity, char digit);
+	/* An application data packet from identity on topic (payload: n bytes, valid during
+	 * the call). May be NULL. */
+	void	(*data)(void *arg, const char *identity, const char *topic, const char *payload,
+		    size_t n);
 	/* The session ended on its own (the server closed it, or it could not join): no
 	 * callback follows; the owner still calls lk_bridge_free(). */
 	void	(*ended)(void *arg, const char *reason);
@@ -43,6 +47,9 @@ struct lk_bridge *lk_bridge_new(const char *url, const char *token,
 /* Starts the audio both ways through tap (the bridge takes its own reference; the caller
  * keeps and frees its own). A later tap replaces the first (a new codec rate). */
 void	 lk_bridge_attach(struct lk_bridge *, struct media_tap *);
+/* Ringback tone to the room (on 1) until off or a tap is attached: for a carrier that
+ * rings without early media. */
+void	 lk_bridge_ringback(struct lk_bridge *, int on);
 /* A digit to the room as SipDTMF. */
 void	 lk_bridge_send_dtmf(struct lk_bridge *, char digit);
 /* Leaves the room; no callback runs after this returns. */

@@ -420,6 +420,10 @@ lk_session_dc_message(void *arg, uint16_t sid, uint32_t ppid, const uint8_t *p, 
 		/* lk --publish-dtmf sends several digits in one packet, code 0. */
 		for (d = dp->sip_dtmf->digit; d != NULL && *d != '\0'; d++)
 			s->cb->dtmf(s->arg, dp->participant_identity, *d);
+	} else if (dp->value_case == LK__DATA_PACKET__VALUE_USER && s->cb->data != NULL) {
+		s->cb->data(s->arg, dp->participant_identity,
+		    dp->user->topic != NULL ? dp->user->topic : "", dp->user->payload.data,
+		    dp->user->payload.len);
 	}
 	lk__data_packet__free_unpacked(dp, NULL);
 }
@@ -609,6 +613,14 @@ lk_session_push_pcm(struct lk_session *s, const int16_t *pcm)
 	if (n < 0)
 		return -1;
 	return webrtc_send_rtp(s->rtc, s->pkt, n);
+}
+
+int
+lk_session_set_rate(struct lk_session *s, int rate)
+{
+	if (lk_audio_tx_rate(s->tx, rate) != 0 || lk_audio_rx_rate(s->rx, rate) != 0)
+		return -1;
+	return 0;
 }
 
 void

@@ -27,23 +27,32 @@ struct lk_session_cb {
 	void	(*participant)(void *arg, const char *identity, int joined);
 	/* Media flows: ICE + DTLS are up and our track is published; push PCM from now on. */
 	void	(*publishing)(void *arg);
-	/* n samples (48 kHz mono) from a remote participant ("" if not yet known). */
+	/* n samples (mono, at the session's PCM rate) from a remote participant ("" if not
+	 * yet known). */
 	void	(*audio)(void *arg, const char *identity, const int16_t *pcm, size_t n);
 	/* The session ended (error, server leave, or lk_session_leave done). Last call. */
 	void	(*disconnected)(void *arg, const char *reason);
 	/* Optional. When set, the session opens LiveKit's data channels (_reliable, _lossy)
 	 * and reports SIP DTMF digits other participants send; NULL: audio only. */
 	void	(*dtmf)(void *arg, const char *identity, char digit);
+	/* Optional (with dtmf): an application data packet (publishData) from identity on
+	 * topic ("" when none); payload valid during the call only. */
+	void	(*data)(void *arg, const char *identity, const char *topic,
+		    const uint8_t *payload, size_t n);
 };
 
 struct lk_session *lk_session_new(GMainContext *, const char *url, const char *token,
 	    const struct lk_session_cb *, void *arg);
-/* 20 ms (LK_AUDIO_FRAME samples) of 48 kHz mono to publish; dropped (return 1) until
- * publishing() was called. -1 on an encoding or send failure. */
+/* 20 ms of mono at the session's PCM rate (rate / 50 samples) to publish; dropped
+ * (return 1) until publishing() was called. -1 on an encoding or send failure. */
 int	 lk_session_push_pcm(struct lk_session *, const int16_t *pcm);
 /* One DTMF digit (0-9 * # A-D) to the room as a SipDTMF data packet on _reliable: 0 sent,
  * 1 not yet (the data channels are not open), -1 refused (bad digit, no data channels). */
 int	 lk_session_send_dtmf(struct lk_session *, char digit);
+/* The PCM rate both ways (48000 until set; 8000, 12000, 16000, 24000 or 48000): Opus
+ * encodes from and decodes to the carrier codec's rate itself, so no resampling is needed
+ * on our side. 0, or -1 for another rate. */
+int	 lk_session_set_rate(struct lk_session *, int rate);
 /* Sends leave and closes the signalling connection; disconnected() follows. */
 void	 lk_session_leave(struct lk_session *);
 void	 lk_session_free(struct lk_session *);

@@ -90,16 +90,18 @@ ring_identity(const struct extension *e, char *out, size_t outlen)
 		snprintf(out, outlen, "%s", e->user);
 }
 
-/* The token the webhook hands out: the wave user, or the bot, in this call's room. */
-static char *
-ring_token(const struct ring *r, const char *identity)
+/* The token the webhook hands out: the wave user, or the bot, in the call's room. */
+char *
+ring_token(const struct config *cfg, const struct extension *e, const char *room)
 {
+	char identity[LK_TOKEN_MAX_IDENTITY];
 	struct lk_token_claims cl = { .identity = identity, .name = identity,
-	    .ttl_s = RING_TOKEN_TTL_S, .kind = r->ext->type == EXT_BOT ? "agent" : NULL,
-	    .video = { .room_join = true, .room = r->room, .can_publish = true,
+	    .ttl_s = RING_TOKEN_TTL_S, .kind = e->type == EXT_BOT ? "agent" : NULL,
+	    .video = { .room_join = true, .room = room, .can_publish = true,
 	    .can_subscribe = true, .can_publish_data = true } };
 
-	return lk_token_mint(r->cfg->livekit.api_key, r->cfg->livekit.api_secret, &cl,
+	ring_identity(e, identity, sizeof(identity));
+	return lk_token_mint(cfg->livekit.api_key, cfg->livekit.api_secret, &cl,
 	    loop_now_ms() / 1000);
 }
 
@@ -115,7 +117,7 @@ ring_notify(struct ring *r)
 	struct json j;
 
 	ring_identity(e, identity, sizeof(identity));
-	if ((token = ring_token(r, identity)) == NULL) {
+	if ((token = ring_token(r->cfg, e, r->room)) == NULL) {
 		log_error("ring: call %s: cannot mint a token for %s", r->call_id, identity);
 		ring_finish(r, "no_token");
 		return;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 struct call;
+struct config;
 struct dialplan_step;
 struct extension;
 struct ring;
@@ -25,6 +26,9 @@ struct ring *ring_start(const struct call *, const struct dialplan_step *, ring_
 	    ring_done_cb *, void *arg);
 /* The identity the ring's token is for: the wave user, or "bot-" + the bot's id. */
 void	 ring_identity(const struct extension *, char *out, size_t outlen);
+/* A token for the extension's user (wave) or bot to join room, valid an hour; malloc'd,
+ * NULL when livekit.api_key/api_secret are unusable. */
+char	*ring_token(const struct config *, const struct extension *, const char *room);
 /* Someone answered: timers and pending requests are dropped, no callback; the room stays
  * (it is the call's now). */
 void	 ring_answered(struct ring *);

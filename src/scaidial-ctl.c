@@ -40,7 +40,9 @@ usage(FILE *f)
 	    "  --json     one JSON document instead of text\n"
 	    "  -V         print the version and exit\n"
 	    "Commands: help, status, reload, trunks, dids, extensions, dialplans, calls,\n"
-	    "call ID, cdr [--since ISO8601] [--limit N], voicemail [EXT], metrics.\n"
+	    "call ID, hangup ID, transfer ID --to TARGET [--method refer|bridge],\n"
+	    "originate --extension EXT --to NUMBER [--trunk ID] [--tenant ID] [--timeout S],\n"
+	    "cdr [--since ISO8601] [--limit N], voicemail [EXT], metrics.\n"
 	    "`scaidial-ctl help` asks the daemon what it understands.\n");
 }
 

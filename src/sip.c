@@ -14,13 +14,17 @@
 #include "config.h"
 #include "log.h"
 #include "loop.h"
+#include "relay.h"
 #include "reload.h"
 #include "sip.h"
 #include "sip_guard.h"
+#include "originate.h"
 #include "sip_in.h"
 #include "sip_nua.h"
+#include "sip_out.h"
 #include "sip_ping.h"
 #include "sip_reg.h"
+#include "sip_registrar.h"
 #include "xmalloc.h"
 
 #include <sofia-sip/su_log.h>
@@ -225,6 +229,10 @@ sip_nua_event(nua_event_t ev, int status, char const *phrase, nua_t *nua, void *
 	default:
 		break;
 	}
+	if (owner != NULL && owner->kind == SIP_OWNER_OUT) {
+		sip_out_event(ev, status, phrase, nh, owner, sip, tags);
+		return;
+	}
 	sip_in_event(ev, status, phrase, nh, owner, sip, tags);
 }
 
@@ -297,6 +305,8 @@ sip_init(const struct config *cfg, char *err, size_t errlen)
 	sip_stale = false;
 	sip_stop_timer = loop_timer_new((loop_timer_cb *)sip_finish_stop, NULL);
 	sip_in_init(sip_nua);
+	sip_registrar_init(sip_nua);
+	sip_out_init(sip_nua);
 	sip_reg_init(sip_nua, cfg);
 	sip_ping_init(sip_nua, cfg);
 	reload_add_hook(sip_reload_hook, NULL);
@@ -335,6 +345,7 @@ sip_stop(void (*done)(void *), void *arg)
 	log_info("sip: stopping: refusing new calls, ending %s, removing registrations",
 	    "calls in progress");
 	sip_in_stop_all("daemon_stop");
+	sip_out_stop_all("daemon_stop");
 	sip_ping_fini();
 	sip_reg_shutdown();
 	sip_poll_timer = loop_timer_new(sip_wait_cb, NULL);
@@ -353,7 +364,11 @@ sip_fini(void)
 {
 	if (sip_nua == NULL)
 		return;
+	originate_fini();
 	sip_in_fini();
+	sip_registrar_fini();
+	sip_out_fini();
+	relay_fini();
 	sip_reg_fini();
 	sip_ping_fini();
 	/* nua refuses to be destroyed before its shutdown completed; at exit the memory

@@ -14,12 +14,16 @@
 #include "call_room.h"
 #include "config.h"
 #include "dialplan.h"
+#include "fwd_bridge.h"
 #include "log.h"
 #include "loop.h"
 #include "number.h"
+#include "policy.h"
 #include "reload.h"
 #include "sip_guard.h"
 #include "sip_in.h"
+#include "sip_desk.h"
+#include "sip_registrar.h"
 #include "sip_route.h"
 #include "media.h"
 #include "voicemail.h"
@@ -28,6 +32,9 @@
 #include <sofia-sip/url.h>
 #include "store.h"
 #include "xmalloc.h"
+
+/* How long the target of a transfer by bridge may ring. */
+#define IN_XFER_RING_S	30
 
 struct sip_leg {
 	struct sip_owner owner;		/* first: the handle's magic */
@@ -44,7 +51,11 @@ struct sip_leg {
 	char		 cause[40];	/* why the call ended, for the room's legs */
 	char		*refer_to;	/* forward by REFER: the target, sent once answered */
 	int		 refer_sent;
+	int		 xfer;		/* the REFER is a transfer asked from the room */
 	char		 fwd_leg[CALL_ID_LEN + 1];	/* the forward leg's record */
+	struct sip_desk	*desk;		/* ring_extension of a desk phone: its side */
+	struct fwd_bridge *fwd;		/* forward by bridge: the target's side */
+	int		 early;		/* 183 with our SDP sent (the bridge's) */
 };
 
 static nua_t *in_nua;
@@ -68,6 +79,14 @@ in_record_end(struct sip_leg *leg, const char *cause, int status)
 	leg->recorded = 1;
 	snprintf(leg->cause, sizeof(leg->cause), "%s", cause);
 	c->state = CALL_ENDING;
+	if (leg->fwd != NULL) {
+		fwd_bridge_free(leg->fwd, cause);
+		leg->fwd = NULL;
+	}
+	if (leg->desk != NULL) {
+		sip_desk_free(leg->desk, cause);
+		leg->desk = NULL;
+	}
 	store_leg_ended(c->leg_id, 0, cause, status);
 	store_call_ended(c->id, 0, cause, status);
 	call_events_ended(c, cause, status);
@@ -84,6 +103,8 @@ in_leg_free(struct sip_leg *leg)
 		voicemail_caller_gone(leg->vm);
 	ring_stop(leg->ring);
 	call_room_end(leg->room, leg->cause[0] ? leg->cause : "call_ended");
+	sip_desk_free(leg->desk, "terminated");
+	fwd_bridge_free(leg->fwd, "terminated");
 	if (leg->ms != NULL)
 		media_session_free(leg->ms);
 	free(leg->refer_to);
@@ -110,7 +131,7 @@ in_insert(struct call *c, const char *sip_call_id)
 	const struct dialplan_step *st = c->decision.n_steps ? &c->decision.steps[0] : NULL;
 	char room[160] = "";
 
-	if (st != NULL && st->action == ACTION_RING_EXTENSION)
+	if (st != NULL && st->action == ACTION_RING_EXTENSION && st->extension->type != EXT_SIP)
 		ring_room_name(c, room, sizeof(room));
 
 	store_call_insert(&(struct store_call){ .id = c->id, .tenant = c->tenant->id,
@@ -162,6 +183,7 @@ in_voicemail(struct sip_leg *leg, const struct extension *ext)
 }
 
 static void in_run_step(struct sip_leg *);
+static void in_bridge(struct sip_leg *, const struct dialplan_step *, struct media_session *);
 
 /* The ring ended unanswered: the next step of the chain (voicemail, hangup, the next
  * rule), or 480 when there is none. */
@@ -196,7 +218,11 @@ in_media_event(struct media_session *ms, const struct media_event *ev, void *arg
 		in_end(leg, "rtp_timeout");
 	else if (ev->type == MEDIA_EV_DTMF && leg->room != NULL)
 		call_room_dtmf(leg->room, ev->digit);
+	else if (ev->type == MEDIA_EV_DTMF && leg->fwd != NULL)
+		fwd_bridge_digit(leg->fwd, ev->digit);
 }
+
+static void in_ring_desk(struct sip_leg *, const struct dialplan_step *);
 
 /* The awaited user or bot is in the room: the call is answered and bridged to it. */
 static void
@@ -270,11 +296,14 @@ in_room_dtmf(void *arg, char digit)
 	}
 }
 
+static void in_room_transfer(void *, const char *, const char *, const char *);
+
 static const struct call_room_cb in_room_cb = {
 	.arrived = in_room_arrived,
 	.empty = in_room_empty,
 	.lost = in_room_lost,
 	.dtmf = in_room_dtmf,
+	.transfer = in_room_transfer,
 };
 
 static int
@@ -285,7 +314,7 @@ in_ring_ready(void *arg, const char *room)
 	char await[256];
 
 	ring_identity(st->extension, await, sizeof(await));
-	leg->room = call_room_join(leg->call, room, await, "ringing", &in_room_cb, leg);
+	leg->room = call_room_join(leg->call, room, await, NULL, "ringing", &in_room_cb, leg);
 	return leg->room != NULL ? 0 : -1;
 }
 
@@ -296,6 +325,10 @@ in_ring(struct sip_leg *leg, const struct dialplan_step *st)
 {
 	struct call *c = leg->call;
 
+	if (st->extension->type == EXT_SIP) {
+		in_ring_desk(leg, st);
+		return;
+	}
 	nua_respond(leg->nh, SIP_180_RINGING, TAG_END());
 	c->state = CALL_RINGING;
 	store_call_set_state(c->id, "ringing");
@@ -370,18 +403,37 @@ in_refer_send(struct sip_leg *leg)
 static void
 in_refer_outcome(struct sip_leg *leg, int status, const char *how)
 {
-	if (status < 200)
+	const struct dialplan_step *st = &leg->call->decision.steps[leg->call->step];
+
+	if (status < 200 || leg->refer_sent != 1)
 		return;
+	leg->refer_sent = 2;	/* decided: later NOTIFYs change nothing */
+	if (leg->xfer && status >= 300) {
+		/* The caller is still in the room with whoever asked: the call goes on. */
+		log_warn("sip: call %s: transfer to %s failed (%s %d): the call stays in the room",
+		    leg->call->id, leg->refer_to, how, status);
+		store_leg_ended(leg->fwd_leg, 0, "refer_failed", status);
+		free(leg->refer_to);
+		leg->refer_to = NULL;
+		leg->refer_sent = 0;
+		leg->xfer = 0;
+		return;
+	}
 	if (status < 300) {
 		log_info("sip: call %s: transferred to %s (%s %d)", leg->call->id, leg->refer_to,
 		    how, status);
 		store_leg_answered(leg->fwd_leg, 0);
 		store_leg_ended(leg->fwd_leg, 0, "referred", status);
-		in_end(leg, "forwarded");
+		in_end(leg, leg->xfer ? "transferred" : "forwarded");
 	} else {
 		log_warn("sip: call %s: transfer to %s failed (%s %d)", leg->call->id,
 		    leg->refer_to, how, status);
 		store_leg_ended(leg->fwd_leg, 0, "refer_failed", status);
+		if (st->rule->fallback_bridge && leg->ms != NULL && !leg->recorded) {
+			log_info("sip: call %s: falling back to forward by bridge", leg->call->id);
+			in_bridge(leg, st, leg->ms);
+			return;
+		}
 		in_end(leg, "refer_failed");
 	}
 }
@@ -391,13 +443,305 @@ in_notify(struct sip_leg *leg, const sip_t *sip)
 {
 	int status = 0;
 
-	if (!leg->refer_sent || leg->recorded || sip == NULL || sip->sip_payload == NULL)
+	if (leg->refer_sent != 1 || leg->recorded || sip == NULL || sip->sip_payload == NULL)
 		return;
 	/* message/sipfrag: "SIP/2.0 200 OK" */
 	if (sip->sip_payload->pl_len > 12 && strncmp(sip->sip_payload->pl_data, "SIP/2.0 ", 8) == 0)
 		status = atoi(sip->sip_payload->pl_data + 8);
 	if (status >= 200)
 		in_refer_outcome(leg, status, "NOTIFY");
+}
+
+/* forward by bridge: what the bridge asks to be said to the caller. */
+static void
+in_fwd_ringing(void *arg)
+{
+	struct sip_leg *leg = arg;
+
+	if (leg->answered || leg->early || leg->recorded)
+		return;
+	nua_respond(leg->nh, SIP_180_RINGING, TAG_END());
+	if (leg->call->state != CALL_RINGING) {
+		leg->call->state = CALL_RINGING;
+		store_call_set_state(leg->call->id, "ringing");
+	}
+}
+
+static void
+in_fwd_early(void *arg, const char *sdp)
+{
+	struct sip_leg *leg = arg;
+
+	if (leg->answered || leg->recorded)
+		return;
+	leg->early = 1;
+	nua_respond(leg->nh, SIP_183_SESSION_PROGRESS, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+	    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+	if (leg->call->state != CALL_RINGING) {
+		leg->call->state = CALL_RINGING;
+		store_call_set_state(leg->call->id, "ringing");
+	}
+}
+
+static void
+in_fwd_answer(void *arg, const char *sdp)
+{
+	struct sip_leg *leg = arg;
+
+	if (leg->answered || leg->recorded)
+		return;
+	log_info("sip: call %s: forward: the target answered: answering the caller",
+	    leg->call->id);
+	nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+	    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+}
+
+/* The target's failure as the caller's answer: what tells the caller something (busy,
+ * declined, no such number) passes; the rest is 480. */
+static int
+in_fwd_status(int status)
+{
+	switch (status) {
+	case 404: case 480: case 486: case 600: case 603: case 604:
+		return status;
+	}
+	return 480;
+}
+
+static void
+in_fwd_failed(void *arg, int status, const char *cause)
+{
+	struct sip_leg *leg = arg;
+	struct call *c = leg->call;
+	int st = in_fwd_status(status);
+
+	fwd_bridge_free(leg->fwd, cause);
+	leg->fwd = NULL;
+	if (leg->recorded)
+		return;
+	log_info("sip: call %s: forward failed: %s (%d)", c->id, cause, status);
+	if (leg->answered) {
+		in_end(leg, "forward_failed");
+	} else if (c->step + 1 < c->decision.n_steps) {
+		c->step++;
+		in_run_step(leg);
+	} else {
+		in_reject(leg, st, sip_status_phrase(st) ? sip_status_phrase(st) :
+		    "Temporarily Unavailable", "forward_failed");
+	}
+}
+
+static void
+in_fwd_ended(void *arg, const char *cause)
+{
+	struct sip_leg *leg = arg;
+
+	fwd_bridge_free(leg->fwd, cause);
+	leg->fwd = NULL;
+	in_end(leg, cause);
+}
+
+static void
+in_fwd_info_digit(void *arg, char digit)
+{
+	struct sip_leg *leg = arg;
+	char body[48];
+
+	snprintf(body, sizeof(body), "Signal=%c\r\nDuration=100\r\n", digit);
+	nua_info(leg->nh, SIPTAG_CONTENT_TYPE_STR("application/dtmf-relay"),
+	    SIPTAG_PAYLOAD_STR(body), TAG_END());
+}
+
+static const struct fwd_bridge_ops in_fwd_ops = {
+	.ringing = in_fwd_ringing,
+	.early = in_fwd_early,
+	.answer = in_fwd_answer,
+	.failed = in_fwd_failed,
+	.ended = in_fwd_ended,
+	.info_digit = in_fwd_info_digit,
+};
+
+/* A desk phone rung by ring_extension: what its side asks, as forward by bridge does,
+ * except that a phone that does not answer sends the call to on_no_answer. */
+static void
+in_desk_failed(void *arg, int status, const char *cause)
+{
+	struct sip_leg *leg = arg;
+
+	(void)status;
+	sip_desk_free(leg->desk, cause);
+	leg->desk = NULL;
+	if (!leg->recorded)
+		in_ring_done(leg, cause);
+}
+
+static void
+in_desk_ended(void *arg, const char *cause)
+{
+	struct sip_leg *leg = arg;
+
+	sip_desk_free(leg->desk, cause);
+	leg->desk = NULL;
+	in_end(leg, cause);
+}
+
+/* The caller heard 180 when the ring began: the phone's own 180s add nothing. */
+static void
+in_desk_ringing(void *arg)
+{
+	struct sip_leg *leg = arg;
+
+	if (leg->call->state != CALL_RINGING)
+		in_fwd_ringing(arg);
+}
+
+static const struct fwd_bridge_ops in_desk_ops = {
+	.ringing = in_desk_ringing,
+	.early = in_fwd_early,
+	.answer = in_fwd_answer,
+	.failed = in_desk_failed,
+	.ended = in_desk_ended,
+	.info_digit = in_fwd_info_digit,
+};
+
+static void
+in_ring_desk(struct sip_leg *leg, const struct dialplan_step *st)
+{
+	struct call *c = leg->call;
+	const char *why = "not_registered";
+
+	if (leg->offer == NULL) {
+		in_reject(leg, 488, "Not Acceptable Here", "no_offer");
+		return;
+	}
+	leg->desk = sip_desk_ring(c, st->extension, st->timeout, leg->offer, leg->offer_len,
+	    in_media_event, leg, &in_desk_ops, leg, &why);
+	if (leg->desk == NULL) {
+		in_ring_done(leg, why);
+		return;
+	}
+	in_fwd_ringing(leg);
+}
+
+/* forward by bridge: the target is called through the DID's trunk; the caller is
+ * answered when it answers (or hears its early media). answered_ms: the session of a
+ * call already answered for a REFER that failed. */
+static void
+in_bridge(struct sip_leg *leg, const struct dialplan_step *st,
+    struct media_session *answered_ms)
+{
+	struct call *c = leg->call;
+	enum fwd_bridge_refusal why = FWD_BRIDGE_FAILED;
+	const char *cause;
+
+	if (answered_ms == NULL && leg->offer == NULL) {
+		log_warn("sip: call %s: INVITE without SDP (delayed offer) cannot be bridged: "
+		    "answering 488", c->id);
+		in_reject(leg, 488, "Not Acceptable Here", "no_offer");
+		return;
+	}
+	leg->fwd = fwd_bridge_start(c, st->target, st->rule->timeout, leg->offer,
+	    leg->offer_len, answered_ms, in_media_event, leg, &in_fwd_ops, leg, &why);
+	if (leg->fwd != NULL) {
+		if (answered_ms != NULL)
+			leg->ms = NULL;		/* the bridge's now */
+		return;
+	}
+	cause = why == FWD_BRIDGE_DENIED ? "forward_denied" : "forward_failed";
+	if (leg->answered) {
+		in_end(leg, cause);
+	} else if (c->step + 1 < c->decision.n_steps) {
+		log_info("sip: call %s: %s: on to the next step", c->id, cause);
+		c->step++;
+		in_run_step(leg);
+	} else if (why == FWD_BRIDGE_DENIED) {
+		in_reject(leg, 403, "Forbidden", cause);
+	} else {
+		in_reject(leg, 480, "Temporarily Unavailable", cause);
+	}
+}
+
+/* A transfer of an answered call in a room, asked by a participant or scaidial-ctl:
+ * REFER (the carrier takes the caller elsewhere; on failure the caller stays in the room)
+ * or bridge (the target is called through the trunk and the caller, who leaves the room
+ * at once, is connected to it when it answers; a failure ends the call). */
+static int
+in_transfer(struct sip_leg *leg, const char *target, const char *method, char *err,
+    size_t errlen)
+{
+	struct call *c = leg->call;
+	enum fwd_bridge_refusal why = FWD_BRIDGE_FAILED;
+	struct media_session *ms = leg->ms;
+
+	if (method == NULL || method[0] == '\0')
+		method = "refer";
+	if (strcmp(method, "refer") != 0 && strcmp(method, "bridge") != 0) {
+		snprintf(err, errlen, "method '%s': refer or bridge", method);
+		return -1;
+	}
+	if (!leg->answered || leg->room == NULL || leg->recorded || ms == NULL) {
+		snprintf(err, errlen, "call %s is not an answered call in a room", c->id);
+		return -1;
+	}
+	if (leg->refer_sent == 1 || leg->fwd != NULL) {
+		snprintf(err, errlen, "call %s is being transferred already", c->id);
+		return -1;
+	}
+	if (!policy_target_allowed(c->tenant, target)) {
+		snprintf(err, errlen, "%s is not allowed for tenant %s (policy outbound_allow)",
+		    target, c->tenant->id);
+		log_warn("sip: call %s: transfer to %s refused by tenant %s's outbound_allow",
+		    c->id, target, c->tenant->id);
+		return -1;
+	}
+	if (strcmp(method, "refer") == 0) {
+		if ((leg->refer_to = in_refer_uri(c, target)) == NULL) {
+			snprintf(err, errlen, "trunk %s has no carrier address to REFER to",
+			    c->trunk->id);
+			return -1;
+		}
+		leg->xfer = 1;
+		in_refer_send(leg);
+		return 0;
+	}
+	leg->fwd = fwd_bridge_start(c, target, IN_XFER_RING_S, NULL, 0, ms, in_media_event, leg,
+	    &in_fwd_ops, leg, &why);
+	if (leg->fwd == NULL) {
+		snprintf(err, errlen, "%s", why == FWD_BRIDGE_DENIED ?
+		    "the target is not allowed (policy outbound_allow)" :
+		    "the target could not be called (see the daemon's log)");
+		return -1;
+	}
+	leg->ms = NULL;		/* the bridge's now */
+	log_info("sip: call %s: transfer by bridge to %s: the caller leaves the room", c->id,
+	    target);
+	call_room_end(leg->room, "transferred");
+	leg->room = NULL;
+	return 0;
+}
+
+static void
+in_room_transfer(void *arg, const char *identity, const char *target, const char *method)
+{
+	struct sip_leg *leg = arg;
+	char err[200];
+
+	if (in_transfer(leg, target, method, err, sizeof(err)) != 0)
+		log_warn("sip: call %s: transfer asked by %s refused: %s", leg->call->id,
+		    identity, err);
+}
+
+int
+sip_in_transfer(const char *call_id, const char *target, const char *method, char *err,
+    size_t errlen)
+{
+	struct call *c = call_find(call_id);
+
+	if (c == NULL || c->sip == NULL) {
+		snprintf(err, errlen, "no inbound call '%s' in progress", call_id);
+		return -1;
+	}
+	return in_transfer(c->sip, target, method, err, errlen);
 }
 
 /* Carries out the call's current dialplan step. */
@@ -428,11 +772,73 @@ in_run_step(struct sip_leg *leg)
 			in_refer(leg, st);
 			return;
 		}
-		log_warn("sip: call %s: forward by bridge is not available in this build: "
-		    "answering 501", c->id);
-		in_reject(leg, 501, "Not Implemented", "action_unavailable");
+		in_bridge(leg, st, NULL);
 		return;
 	}
+}
+
+/* A desk phone dialling out: authenticated (407), the number checked against the
+ * tenant's outbound_allow, then called through the tenant's trunk and bridged as forward
+ * by bridge is (fwd_bridge.c: media relayed, the outbound leg recorded). */
+static void
+in_invite_desk(nua_handle_t *nh, const sip_t *sip, const struct sip_src *src)
+{
+	struct config *cfg = reload_current();
+	const struct extension *e;
+	const struct trunk *t;
+	const char *cid;
+	enum fwd_bridge_refusal why = FWD_BRIDGE_FAILED;
+	struct sip_leg *leg;
+	struct call *c;
+	char number[32];
+
+	if (sip_desk_dial_check(in_nua, nh, sip, src, &e, &t, number, sizeof(number),
+	    &cid) == -1)
+		return;
+	if (in_stopping || (e->tenant->max_concurrent_calls > 0 && call_count_tenant(
+	    e->tenant->id) >= (size_t)e->tenant->max_concurrent_calls)) {
+		log_warn("sip: desk phone %s (tenant %s) dials %s: refused with %d", e->id,
+		    e->tenant->id, number, in_stopping ? 503 : 486);
+		nua_respond(nh, in_stopping ? 503 : 486, in_stopping ? "Service Unavailable" :
+		    "Busy Here", NUTAG_WITH_THIS(in_nua), TAG_END());
+		nua_handle_destroy(nh);
+		return;
+	}
+	c = call_new(cfg, NULL, cid, number, sip->sip_call_id ? sip->sip_call_id->i_id : "",
+	    src->text);
+	c->trunk = t;
+	c->tenant = e->tenant;
+	leg = xcalloc(1, sizeof(*leg));
+	leg->owner.kind = SIP_OWNER_CALL;
+	leg->call = c;
+	leg->nh = nh;
+	c->sip = leg;
+	if (sip->sip_payload != NULL && sip->sip_payload->pl_len > 0) {
+		leg->offer = xstrndup(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+		leg->offer_len = sip->sip_payload->pl_len;
+	}
+	nua_handle_bind(nh, &leg->owner);
+	store_call_insert(&(struct store_call){ .id = c->id, .tenant = c->tenant->id,
+	    .direction = "outbound", .did = "", .caller = cid, .callee = number,
+	    .trunk = t->id, .dialplan = "", .rule_priority = -1, .action = "desk_dial",
+	    .room = "", .state = "routing", .config_generation = cfg->generation,
+	    .started_ms = c->started_ms });
+	store_leg_insert(&(struct store_leg){ .id = c->leg_id, .call_id = c->id, .kind = "sip",
+	    .identity = e->id, .sip_call_id = c->sip_call_id, .state = "routing",
+	    .started_ms = c->started_ms });
+	call_events_started(c);
+	log_info("sip: call %s: desk phone %s (tenant %s) at %s dials %s through trunk %s as "
+	    "%s", c->id, e->id, e->tenant->id, src->text, number, t->id, cid);
+	if (leg->offer == NULL) {
+		in_reject(leg, 488, "Not Acceptable Here", "no_offer");
+		return;
+	}
+	leg->fwd = fwd_bridge_start(c, number, 0, leg->offer, leg->offer_len, NULL,
+	    in_media_event, leg, &in_fwd_ops, leg, &why);
+	if (leg->fwd == NULL)
+		in_reject(leg, why == FWD_BRIDGE_DENIED ? 403 : 480, why == FWD_BRIDGE_DENIED ?
+		    "Forbidden" : "Temporarily Unavailable", why == FWD_BRIDGE_DENIED ?
+		    "forward_denied" : "forward_failed");
 }
 
 static void
@@ -450,6 +856,12 @@ in_invite_new(nua_handle_t *nh, const sip_t *sip)
 	sip_guard_source(in_nua, &src);
 	if (!sip_guard_admit(&src)) {
 		sip_guard_refuse(in_nua, nh, "INVITE", &src, "throttled");
+		return;
+	}
+	/* From an address no trunk allows, only a desk phone may call, and only once it
+	 * proves it is one (407); every stranger is challenged alike. */
+	if (sip_registrar_enabled(cfg) && sip_guard_find_trunk(cfg, &src) == NULL) {
+		in_invite_desk(nh, sip, &src);
 		return;
 	}
 	did = sip_route_did(cfg, sip, &number);
@@ -534,7 +946,8 @@ in_options(nua_handle_t *nh, const sip_t *sip)
 		sip_guard_refuse(in_nua, nh, "OPTIONS", &src, "throttled");
 		return;
 	}
-	if (sip_guard_find_trunk(reload_current(), &src) == NULL) {
+	if (sip_guard_find_trunk(reload_current(), &src) == NULL &&
+	    !sip_registrar_source_known(&src)) {
 		sip_guard_refuse(in_nua, nh, "OPTIONS", &src, "no trunk allows this address");
 		return;
 	}
@@ -553,9 +966,17 @@ in_register(nua_handle_t *nh, const sip_t *sip)
 		sip_guard_refuse(in_nua, nh, "REGISTER", &src, "throttled");
 		return;
 	}
-	snprintf(why, sizeof(why), "no registering user \"%.40s\"",
-	    sip->sip_to && sip->sip_to->a_url->url_user ? sip->sip_to->a_url->url_user : "");
-	sip_guard_refuse(in_nua, nh, "REGISTER", &src, why);
+	/* Without a desk phone in the configuration there is no one to register: every
+	 * REGISTER gets the stranger's answer. Otherwise every user, known or not, is
+	 * challenged alike (sip_registrar). */
+	if (!sip_registrar_enabled(reload_current())) {
+		snprintf(why, sizeof(why), "no registering user \"%.40s\"",
+		    sip->sip_to && sip->sip_to->a_url->url_user ? sip->sip_to->a_url->url_user :
+		    "");
+		sip_guard_refuse(in_nua, nh, "REGISTER", &src, why);
+		return;
+	}
+	sip_registrar_request(nh, sip, &src);
 }
 
 /* A re-INVITE (hold, resume, a session refresh): the media session follows the new offer;
@@ -563,7 +984,9 @@ in_register(nua_handle_t *nh, const sip_t *sip)
 static void
 in_reinvite(struct sip_leg *leg, const sip_t *sip)
 {
-	struct media_session *ms = leg->vm ? voicemail_media(leg->vm) : leg->ms;
+	struct media_session *ms = leg->vm ? voicemail_media(leg->vm) :
+	    leg->fwd ? fwd_bridge_media(leg->fwd) : leg->desk ? sip_desk_media(leg->desk) :
+	    leg->ms;
 	char *answer = NULL;
 	int rc;
 
@@ -635,6 +1058,8 @@ in_info(struct sip_leg *leg, const sip_t *sip)
 		voicemail_digit(leg->vm, digit);
 	else if (leg->room != NULL)
 		call_room_dtmf(leg->room, digit);
+	else if (leg->fwd != NULL)
+		fwd_bridge_digit(leg->fwd, digit);
 }
 
 static void

@@ -13,6 +13,10 @@ void	 sip_in_event(nua_event_t, int status, const char *phrase, nua_handle_t *,
 void	 sip_in_stop_all(const char *cause);
 /* Ends one call: BYE when answered, else a final answer. -1 when no such call. */
 int	 sip_in_hangup(const char *call_id, const char *cause);
+/* Transfers an answered inbound call that is in a room to target (E.164 or sip: URI) by
+ * method "refer" (default when NULL) or "bridge". 0 under way; -1 and err when refused. */
+int	 sip_in_transfer(const char *call_id, const char *target, const char *method, char *err,
+	    size_t errlen);
 void	 sip_in_fini(void);
 
 #endif

@@ -15,7 +15,7 @@ struct sip_owner;
 #include <sofia-sip/su_tag.h>
 
 /* What a nua handle belongs to: its hmagic points at one of these as the first member. */
-enum sip_owner_kind { SIP_OWNER_REG, SIP_OWNER_CALL, SIP_OWNER_PING };
+enum sip_owner_kind { SIP_OWNER_REG, SIP_OWNER_CALL, SIP_OWNER_PING, SIP_OWNER_OUT };
 struct sip_owner {
 	enum sip_owner_kind kind;
 };

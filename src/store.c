@@ -67,7 +67,8 @@ static const char *const store_sql[ST_COUNT] = {
 	[ST_VM_TRANSCRIPT] = "UPDATE voicemail_messages SET transcript = ?2 WHERE id = ?1",
 	[ST_VM_URL] = "UPDATE voicemail_messages SET url = ?2 WHERE id = ?1",
 	[ST_REG_INSERT] = "INSERT INTO registrations (trunk, at_ms, state, sip_status,"
-	    " reason, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	    " reason, expires, extension, tenant, contact, source, user_agent) VALUES (?1,"
+	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 };
 
 /* For log lines: which write failed. */
@@ -562,6 +563,7 @@ store_voicemail_url(const char *id, const char *url)
 void
 store_registration_event(const struct store_registration *r)
 {
-	store_queue(ST_REG_INSERT, "sisnsn", r->trunk, r->at_ms, r->state, r->sip_status,
-	    r->reason, r->expires);
+	store_queue(ST_REG_INSERT, "sisnsnsssss", r->trunk ? r->trunk : "", r->at_ms, r->state,
+	    r->sip_status, r->reason, r->expires, r->extension, r->tenant, r->contact, r->source,
+	    r->user_agent);
 }

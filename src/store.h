@@ -56,6 +56,8 @@ struct store_voicemail {
 	const char	*url;		/* of the uploaded copy; NULL until uploaded */
 };
 
+/* A trunk's binding at its carrier, or (trunk NULL or "", extension set) a desk phone's
+ * binding with us: "registered", "unregistered", "expired", "dropped" (by a reload). */
 struct store_registration {
 	const char	*trunk;
 	int64_t		 at_ms;
@@ -63,6 +65,11 @@ struct store_registration {
 	int		 sip_status;
 	const char	*reason;
 	int		 expires;
+	const char	*extension;	/* desk phones only; NULL for trunks */
+	const char	*tenant;
+	const char	*contact;
+	const char	*source;	/* "ADDR:PORT/transport" the REGISTER came from */
+	const char	*user_agent;
 };
 
 /* Opens (creating) the database, sets WAL, runs pending migrations, closes calls and legs

@@ -9,7 +9,7 @@
 
 /* The newest schema this binary knows; migrations 1..STORE_SCHEMA_VERSION are in
  * store_schema.c. */
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 
 /* How long a connection waits for a lock held by another process (an operator's sqlite3
  * shell, a backup) before a statement fails with SQLITE_BUSY. */

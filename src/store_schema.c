@@ -82,6 +82,15 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
 	"CREATE INDEX registrations_at ON registrations (at_ms);",
 	/* 2: where a voicemail message was copied to (storage.s3_*). */
 	"ALTER TABLE voicemail_messages ADD COLUMN url TEXT;",
+	/* 3: desk phones' bindings (sip_registrar) in the same event log: their rows have
+	 * trunk = '' and name the extension, its tenant, the contact, where the REGISTER came
+	 * from and the phone's User-Agent. */
+	"ALTER TABLE registrations ADD COLUMN extension TEXT;"
+	"ALTER TABLE registrations ADD COLUMN tenant TEXT;"
+	"ALTER TABLE registrations ADD COLUMN contact TEXT;"
+	"ALTER TABLE registrations ADD COLUMN source TEXT;"
+	"ALTER TABLE registrations ADD COLUMN user_agent TEXT;"
+	"CREATE INDEX registrations_extension ON registrations (extension, at_ms);",
 };
 
 int64_t

@@ -9,43 +9,17 @@
 tap_watchdog 170
 
 SIPP_DIR=$TOP_SRCDIR/tests/integration/sipp
-LIVEKIT_SERVER=${LIVEKIT_SERVER:-$(command -v livekit-server || echo "$HOME/go/bin/livekit-server")}
-VENV_PY=${SCAIDIAL_TEST_HOME:-$HOME/.cache/scaidial-test}/venv/bin/python3
-for need in sipp sox baresip sqlite3; do
-	command -v $need >/dev/null 2>&1 || { not_ok "$need is installed (contrib/dev/deps.sh test)"; done_testing; }
-done
-if [ ! -x "$LIVEKIT_SERVER" ] || ! "$VENV_PY" -c 'import livekit.rtc, numpy' 2>/dev/null; then
-	not_ok "livekit-server and the LiveKit Python SDK are installed (contrib/dev/deps.sh test)"
-	done_testing
-fi
+. "$TOP_SRCDIR/tests/integration/lk-lib.sh"
+lk_need sipp sox baresip sqlite3
 cd "$T" || exit 1
 CARRIER=127.0.0.3
 SECRET=bridge-secret
-KEY=devkey
-LKSECRET=scaidial-bridge-test-secret-0123456789
 DB=$T/state/scaidial.db
-
-LK_PORT=$(free_port)
-cat >"$T/livekit.yaml" <<EOF
-port: $LK_PORT
-bind_addresses: ["127.0.0.1"]
-development: true
-keys: {$KEY: "$LKSECRET"}
-rtc: {tcp_port: $(free_port), udp_port: $(free_port), node_ip: 127.0.0.1, use_external_ip: false, enable_loopback_candidate: true}
-EOF
-"$LIVEKIT_SERVER" --config "$T/livekit.yaml" >"$T/livekit.log" 2>&1 &
-LK_PID=$!
-python3 "$TOP_SRCDIR/tests/integration/webhook_server.py" --secret "$SECRET" \
-    --log "$T/events.jsonl" --port-file "$T/hook.port" 2>"$T/hook.err" &
-HOOK_PID=$!
-trap 'kill $LK_PID $HOOK_PID 2>/dev/null; cleanup' EXIT
-lk_up() { python3 -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:$LK_PORT/', timeout=1).read() != b'OK')"; }
-wait_until 30 lk_up || { not_ok "livekit-server starts"; done_testing; }
-wait_until 10 test -s "$T/hook.port" || { not_ok "webhook receiver starts"; done_testing; }
-HOOK=http://127.0.0.1:$(cat "$T/hook.port")
+lk_start_server || { not_ok "livekit-server starts"; done_testing; }
+lk_start_webhooks "$SECRET" || { not_ok "webhook receiver starts"; done_testing; }
 
 sox -n -r 8000 -c 1 -e u-law "$T/tone.wav" synth 10 sine 1000
-sox -n -r 8000 -c 1 -b 16 "$T/tone-1000.wav" synth 12 sine 1000
+sox -n -r 8000 -c 1 -b 16 "$T/tone-1000.wav" synth 20 sine 1000
 write_config
 cat >"$T/etc/scaidial.conf" <<EOF
 general: {
@@ -53,7 +27,7 @@ general: {
   database = "$DB"; spool_dir = "$T/spool"; control_socket = "$T/ctl.sock";
   log_level = "debug"; rtp_ports = [ 35000, 35999 ];
 };
-livekit: { url = "ws://127.0.0.1:$LK_PORT"; api_key = "$KEY"; api_secret = "$LKSECRET"; };
+livekit: { url = "$LK_URL"; api_key = "$LK_KEY"; api_secret = "$LK_SECRET"; };
 webhooks: { secret = "$SECRET"; wave_ring = "$HOOK/ok"; bot_kickoff = "$HOOK/ok"; };
 tenants = ( { id = "acme"; name = "Acme"; } );
 trunks = ( { id = "peer1"; tenant = "acme"; mode = "peer"; address = "sip:$CARRIER:5060";
@@ -72,32 +46,13 @@ dialplans = (
 EOF
 start_daemon || { not_ok "daemon starts"; done_testing; }
 
-# event FIELD EVENT: FIELD of the newest EVENT's body.
-event() {
-	python3 -c '
-import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-rows = [r for r in rows if r["event"] == sys.argv[2]]
-print(json.loads(rows[-1]["body"]).get(sys.argv[3], "") if rows else "")' "$T/events.jsonl" "$2" "$1"
-}
-rooms() {
-	"$VENV_PY" -c '
-import asyncio, sys
-from livekit import api
-async def main():
-    lk = api.LiveKitAPI(sys.argv[1], sys.argv[2], sys.argv[3])
-    r = await lk.room.list_rooms(api.ListRoomsRequest())
-    print(" ".join(x.name for x in r.rooms))
-    await lk.aclose()
-asyncio.run(main())' "http://127.0.0.1:$LK_PORT" "$KEY" "$LKSECRET" 2>/dev/null
-}
 # peer NAME EVENT TONE FROM [lk_peer args]: waits for EVENT, joins its room with its token.
 peer() {
 	local name=$1 ev=$2 tone=$3 from=$4
 	shift 4
 	wait_until 10 grep -q "\"event\": \"$ev\"" "$T/events.jsonl" || return 1
-	timeout 60 "$VENV_PY" "$TOP_SRCDIR/tests/integration/lk_peer.py" peer \
-	    "ws://127.0.0.1:$LK_PORT" "$(event token "$ev")" --tone "$tone" --from "$from" \
+	timeout 60 "$LK_PY" "$TOP_SRCDIR/tests/integration/lk_peer.py" peer \
+	    "$LK_URL" "$(lk_event token "$ev")" --tone "$tone" --from "$from" \
 	    --timeout 40 "$@" >"$T/peer-$name.log" 2>&1
 }
 # heard LOG: the frequency a peer heard, rounded.
@@ -133,8 +88,8 @@ is "$(q "select cause || ' ' || (answered_ms > 0) from calls where caller = '+15
 legs() { q "select group_concat(kind || ':' || (case kind when 'sip' then 'carrier' else identity end) || ':' || (answered_ms > 0) || ':' || (ended_ms >= answered_ms) || ':' || cause, ' ') from (select * from call_legs where call_id = (select id from calls where caller = '$1') order by kind)"; }
 is "$(legs +15557770001)" "sip:carrier:1:1:room_empty wave:alice@acme:1:1:left" \
     "the legs: the SIP caller and the wave user, answered and ended"
-room=$(event room call.ringing)
-room_gone() { case " $(rooms) " in *" $room "*) return 1;; esac; }
+room=$(lk_event room call.ringing)
+room_gone() { case " $(lk_rooms) " in *" $room "*) return 1;; esac; }
 if wait_until 5 room_gone; then ok "the room is deleted"; else not_ok "the room is deleted"; fi
 
 # ---- 2. baresip rings the bot; the bot answers, each hears the other's tone, the bot's
@@ -161,7 +116,7 @@ module_app menu.so
 EOF
 echo "<sip:+15557770002@$CARRIER>;regint=0;audio_codecs=PCMU" >"$d/accounts"
 : >"$d/contacts"
-timeout 25 baresip -f "$d" -s -t 10 -e "/dial sip:+15551230002@127.0.0.1:$SIP_PORT
+timeout 30 baresip -f "$d" -s -t 15 -e "/dial sip:+15551230002@127.0.0.1:$SIP_PORT
 " </dev/null >"$T/baresip.log" 2>&1 &
 BS_BG=$!
 if peer bot bot.kickoff 600 sip_+15557770002 --dtmf 5; then
@@ -171,7 +126,8 @@ if peer bot bot.kickoff 600 sip_+15557770002 --dtmf 5; then
 f=$(heard "$T/peer-bot.log")
 if near "$f" 1000; then ok "the bot hears the phone's tone: $f Hz (want 1000)"; else
 	not_ok "the bot hears the phone's tone: '$f' Hz (want 1000)"; fi
-check "the bot sees the phone hang up" grep -q "peer: sip_+15557770002 left" "$T/peer-bot.log"
+check "the bot sees the phone hang up (the SIP participant leaves, or the room closes)" \
+    grep -Eq "peer: (sip_\+15557770002 left|room closed)" "$T/peer-bot.log"
 wait "$BS_BG"
 # sndfile writes what the phone decoded (heard) as dump-...-dec.wav.
 got=$(python3 "$TOP_SRCDIR/tests/integration/wavfreq.py" "$(ls "$d"/*dec*.wav 2>/dev/null | head -n 1)" 2>/dev/null)
@@ -184,7 +140,11 @@ is "$(q "select cause || ' ' || (answered_ms > 0) from calls where caller = '+15
     "caller_bye 1" "the call was answered and ended by the phone's BYE"
 is "$(legs +15557770002)" "bot:bot-42:1:1:caller_bye sip:carrier:1:1:caller_bye" \
     "the legs: the bot and the SIP caller, both ended by the caller's BYE"
-room=$(event room bot.kickoff)
+room=$(lk_event room bot.kickoff)
 if wait_until 5 room_gone; then ok "the room is deleted"; else not_ok "the room is deleted"; fi
-check "no bridge is left in the daemon" sh -c "'$SCAIDIAL_CTL' -s '$T/ctl.sock' calls | grep -vq +1555777000"
+like "$("$SCAIDIAL_CTL" -s "$T/ctl.sock" metrics | grep '^scaidial_livekit_bridges ')" "^scaidial_livekit_bridges 0$" \
+    "no LiveKit bridge is left (metrics)"
+check "no call is left in the daemon" sh -c "'$SCAIDIAL_CTL' -s '$T/ctl.sock' calls | grep -vq +1555777000"
+stop_daemon
+is "$STOP_RC" 0 "the daemon stops cleanly (under valgrind in test-all.sh: no leak, no error)"
 done_testing

@@ -5,6 +5,7 @@
 # LIVEKIT_SERVER overrides the server binary; SCAIDIAL_TEST_HOME the venv's parent.
 
 LK_PID=
+HOOK_PID=
 LK_KEY=devkey
 LK_SECRET=scaidial-test-secret-0123456789abcdef
 
@@ -12,6 +13,7 @@ lk_cleanup() {
 	# lib.sh's watchdog is a subshell whose sleep would outlive it and hold our stdout
 	# open, keeping the TAP reader waiting for the whole limit: end the sleep first.
 	[ -n "${WATCHDOG_PID:-}" ] && pkill -P "$WATCHDOG_PID" 2>/dev/null
+	[ -n "$HOOK_PID" ] && kill "$HOOK_PID" 2>/dev/null
 	if [ -n "$LK_PID" ] && kill -0 "$LK_PID" 2>/dev/null; then
 		kill -TERM "$LK_PID" 2>/dev/null
 		for _ in $(seq 50); do kill -0 "$LK_PID" 2>/dev/null || break; sleep 0.1; done
@@ -95,4 +97,49 @@ YAML
 # lk_token ROOM IDENTITY: a join token, minted by livekit.api.
 lk_token() {
 	"$LK_PY" "$TOP_SRCDIR/tests/integration/lk_peer.py" token "$LK_KEY" "$LK_SECRET" "$1" "$2"
+}
+
+# lk_start_webhooks SECRET: tests/integration/webhook_server.py on a free port, checking
+# signatures with SECRET and logging every request to $T/events.jsonl; sets HOOK, its URL.
+lk_start_webhooks() {
+	python3 "$TOP_SRCDIR/tests/integration/webhook_server.py" --secret "$1" \
+	    --log "$T/events.jsonl" --port-file "$T/hook.port" 2>"$T/hook.err" &
+	HOOK_PID=$!
+	wait_until 10 test -s "$T/hook.port" || return 1
+	HOOK=http://127.0.0.1:$(cat "$T/hook.port")
+}
+
+# lk_event FIELD EVENT: FIELD of the body of the newest EVENT the receiver logged.
+lk_event() {
+	python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+rows = [r for r in rows if r["event"] == sys.argv[2]]
+print(json.loads(rows[-1]["body"]).get(sys.argv[3], "") if rows else "")' "$T/events.jsonl" "$2" "$1"
+}
+
+# lk_rooms: the names of the rooms on the server, space-separated.
+lk_rooms() {
+	"$LK_PY" -c '
+import asyncio, sys
+from livekit import api
+async def main():
+    lk = api.LiveKitAPI(sys.argv[1], sys.argv[2], sys.argv[3])
+    r = await lk.room.list_rooms(api.ListRoomsRequest())
+    print(" ".join(x.name for x in r.rooms))
+    await lk.aclose()
+asyncio.run(main())' "http://127.0.0.1:$LK_PORT" "$LK_KEY" "$LK_SECRET" 2>/dev/null
+}
+
+# lk_need TOOL...: fails the test (not skips) when a tool, livekit-server or the SDK is
+# missing; sets LK_SERVER and LK_PY.
+lk_need() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || { not_ok "$t is installed (contrib/dev/deps.sh test)"; done_testing; }
+	done
+	if ! lk_find_server || ! lk_find_python; then
+		not_ok "livekit-server and the LiveKit Python SDK are installed (contrib/dev/deps.sh test)"
+		done_testing
+	fi
 }

@@ -5,7 +5,8 @@
   lk_peer.py peer URL TOKEN --tone HZ --from ID [--dtmf DIGITS] [--stay S]
                         join, publish a tone, listen to ID, print its dominant frequency,
                         its attributes as they change and the DTMF digits it sends; send
-                        DIGITS as SIP DTMF once heard; then wait for ID to leave, or with
+                        DIGITS as SIP DTMF (and --data TOPIC=PAYLOAD) once heard; then
+                        wait for ID to leave, or with
                         --stay leave S seconds later
   lk_peer.py wavfreq FILE                          dominant frequency of a WAV's loud part
   lk_peer.py proxy PORT TARGET_PORT --cut-after S [--no-v1]
@@ -100,7 +101,15 @@ async def cmd_peer(a):
     @room.on("participant_disconnected")
     def on_left(participant):
         if participant.identity == a.from_:
+            print(f"peer: {a.from_} left", flush=True)
             left.set()
+
+    # The call's end may reach us as the room closing before the participant's leave.
+    @room.on("disconnected")
+    def on_closed(reason):
+        if not left.is_set():
+            print(f"peer: room closed ({reason})", flush=True)
+        left.set()
 
     await room.connect(a.url, a.token, rtc.RoomOptions(auto_subscribe=True))
     for p in room.remote_participants.values():
@@ -128,13 +137,16 @@ async def cmd_peer(a):
             await room.local_participant.publish_dtmf(code=codes.get(d, 0) if not d.isdigit() else int(d), digit=d)
             print(f"peer: sent dtmf {d}", flush=True)
             await asyncio.sleep(0.1)
+        if a.data:
+            topic, payload = a.data.split("=", 1)
+            await room.local_participant.publish_data(payload, reliable=True, topic=topic)
+            print(f"peer: sent data on {topic}", flush=True)
         rc = 0
         if a.stay is not None:
             await asyncio.sleep(a.stay)
             print("peer: leaving", flush=True)
         else:
             await asyncio.wait_for(left.wait(), a.timeout)
-            print(f"peer: {a.from_} left", flush=True)
     except asyncio.TimeoutError:
         print("peer: timed out", flush=True)
     tt.cancel()
@@ -208,6 +220,7 @@ def main():
     r.add_argument("--timeout", type=float, default=30)
     r.add_argument("--dtmf", default="")
     r.add_argument("--stay", type=float, default=None)
+    r.add_argument("--data", default="", help="TOPIC=PAYLOAD published once heard")
     x = sub.add_parser("proxy")
     x.add_argument("port", type=int)
     x.add_argument("target", type=int)

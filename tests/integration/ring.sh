@@ -8,39 +8,13 @@
 tap_watchdog 150
 
 SIPP_DIR=$TOP_SRCDIR/tests/integration/sipp
-LIVEKIT_SERVER=${LIVEKIT_SERVER:-$(command -v livekit-server || echo "$HOME/go/bin/livekit-server")}
-VENV_PY=${SCAIDIAL_TEST_HOME:-$HOME/.cache/scaidial-test}/venv/bin/python3
-for need in sipp sox; do
-	command -v $need >/dev/null 2>&1 || { not_ok "$need is installed (contrib/dev/deps.sh test)"; done_testing; }
-done
-if [ ! -x "$LIVEKIT_SERVER" ] || ! "$VENV_PY" -c 'import livekit.api' 2>/dev/null; then
-	not_ok "livekit-server and the LiveKit Python SDK are installed (contrib/dev/deps.sh test)"
-	done_testing
-fi
+. "$TOP_SRCDIR/tests/integration/lk-lib.sh"
+lk_need sipp sox
 cd "$T" || exit 1
 CARRIER=127.0.0.3
 SECRET=ring-secret
-KEY=devkey
-LKSECRET=scaidial-ring-test-secret-0123456789
-
-LK_PORT=$(free_port)
-cat >"$T/livekit.yaml" <<EOF
-port: $LK_PORT
-bind_addresses: ["127.0.0.1"]
-development: true
-keys: {$KEY: "$LKSECRET"}
-rtc: {tcp_port: $(free_port), udp_port: $(free_port), node_ip: 127.0.0.1, use_external_ip: false, enable_loopback_candidate: true}
-EOF
-"$LIVEKIT_SERVER" --config "$T/livekit.yaml" >"$T/livekit.log" 2>&1 &
-LK_PID=$!
-python3 "$TOP_SRCDIR/tests/integration/webhook_server.py" --secret "$SECRET" \
-    --log "$T/events.jsonl" --port-file "$T/hook.port" 2>"$T/hook.err" &
-HOOK_PID=$!
-trap 'kill $LK_PID $HOOK_PID 2>/dev/null; cleanup' EXIT
-lk_up() { python3 -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:$LK_PORT/', timeout=1).read() != b'OK')"; }
-wait_until 30 lk_up || { not_ok "livekit-server starts"; done_testing; }
-wait_until 10 test -s "$T/hook.port" || { not_ok "webhook receiver starts"; done_testing; }
-HOOK=http://127.0.0.1:$(cat "$T/hook.port")
+lk_start_server || { not_ok "livekit-server starts"; done_testing; }
+lk_start_webhooks "$SECRET" || { not_ok "webhook receiver starts"; done_testing; }
 
 sox -n -r 8000 -c 1 -e u-law "$T/tone.wav" synth 10 sine 1000
 sox -n -r 8000 -c 1 -b 16 "$T/greet.wav" synth 0.5 sine 440
@@ -51,7 +25,7 @@ general: {
   database = "$T/state/scaidial.db"; spool_dir = "$T/spool"; control_socket = "$T/ctl.sock";
   log_level = "debug"; rtp_ports = [ 33000, 33999 ]; voicemail_greeting = "$T/greet.wav";
 };
-livekit: { url = "ws://127.0.0.1:$LK_PORT"; api_key = "$KEY"; api_secret = "$LKSECRET"; };
+livekit: { url = "ws://127.0.0.1:$LK_PORT"; api_key = "$LK_KEY"; api_secret = "$LK_SECRET"; };
 webhooks: { secret = "$SECRET"; wave_ring = "$HOOK/ok"; bot_kickoff = "$HOOK/bad"; };
 tenants = ( { id = "acme"; name = "Acme"; } );
 trunks = ( { id = "peer1"; tenant = "acme"; mode = "peer"; address = "sip:$CARRIER:5060";
@@ -81,38 +55,19 @@ vmcall() {
 	    -s "$1" -set from "$2" -m 1 -timeout 40 -timeout_error -trace_msg \
 	    -message_file "$T/$4-$2.msg" >"$T/sipp-$2.out" 2>&1
 }
-# event FIELD EVENT: FIELD of the newest EVENT's body.
-event() {
-	python3 -c '
-import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-rows = [r for r in rows if r["event"] == sys.argv[2]]
-print(json.loads(rows[-1]["body"]).get(sys.argv[3], "") if rows else "")' "$T/events.jsonl" "$2" "$1"
-}
-rooms() {
-	"$VENV_PY" -c '
-import asyncio, sys
-from livekit import api
-async def main():
-    lk = api.LiveKitAPI(sys.argv[1], sys.argv[2], sys.argv[3])
-    r = await lk.room.list_rooms(api.ListRoomsRequest())
-    print(" ".join(x.name for x in r.rooms))
-    await lk.aclose()
-asyncio.run(main())' "http://127.0.0.1:$LK_PORT" "$KEY" "$LKSECRET" 2>/dev/null
-}
 
 # A wave extension rings; nobody joins; at 3 s on to voicemail.
 vmcall +15551230001 +15557770001 8000 uac_voicemail &
 SIPP_BG=$!
 if wait_until 5 grep -q call.ringing "$T/events.jsonl"; then ok "call.ringing is delivered"; else
 	not_ok "call.ringing is delivered"; fi
-room=$(event room call.ringing)
+room=$(lk_event room call.ringing)
 like "$room" "^call-[0-9a-f-]{36}$" "it names the call's room ($room)"
-is "$(event user call.ringing) $(event from call.ringing) $(event livekit_url call.ringing)" \
+is "$(lk_event user call.ringing) $(lk_event from call.ringing) $(lk_event livekit_url call.ringing)" \
     "alice@acme +15557770001 ws://127.0.0.1:$LK_PORT" "with the user, the caller and the LiveKit URL"
 check "it is signed" grep -q '"event": "call.ringing".*"sig_ok": true' "$T/events.jsonl"
-like " $(rooms) " " $room " "the room exists on the LiveKit server while it rings"
-token=$(event token call.ringing)
+like " $(lk_rooms) " " $room " "the room exists on the LiveKit server while it rings"
+token=$(lk_event token call.ringing)
 code=$(python3 -c "import urllib.request,sys
 try: print(urllib.request.urlopen('http://127.0.0.1:$LK_PORT/rtc/validate?access_token=$token', timeout=5).status)
 except urllib.error.HTTPError as e: print(e.code)")
@@ -124,9 +79,9 @@ like "$(grep 'no answer (timeout)' "$T/daemon.log")" "no answer \\(timeout\\): o
 row=$(sqlite3 "$T/state/scaidial.db" "select action || ' ' || cause || ' ' || room from calls where caller = '+15557770001'")
 is "$row" "ring_extension voicemail_done $room" "the call row: ring_extension, then voicemail, in that room"
 is "$(sqlite3 "$T/state/scaidial.db" "select count(*) from voicemail_messages where caller = '+15557770001'")" 1 "the message is stored"
-room_gone() { case " $(rooms) " in *" $room "*) return 1;; esac; }
+room_gone() { case " $(lk_rooms) " in *" $room "*) return 1;; esac; }
 if wait_until 5 room_gone; then ok "the room is deleted after the ring"; else
-	not_ok "the room is deleted after the ring"; diag "$(rooms)"; fi
+	not_ok "the room is deleted after the ring"; diag "$(lk_rooms)"; fi
 
 # The caller gives up while it rings.
 if vmcall +15551230003 +15557770002 1500 uac_cancel; then ok "a CANCEL while it rings: 200, then 487"; else
@@ -142,7 +97,7 @@ if vmcall +15551230002 +15557770003 3000 uac_voicemail; then ok "a failed bot.ki
 t1=$(date +%s)
 if [ $((t1 - t0)) -lt 15 ]; then ok "without waiting for the ring timeout ($((t1 - t0)) s)"; else
 	not_ok "without waiting for the ring timeout ($((t1 - t0)) s)"; fi
-is "$(event identity bot.kickoff) $(event bot bot.kickoff)" "bot-42 42" "bot.kickoff named the bot and its identity"
+is "$(lk_event identity bot.kickoff) $(lk_event bot bot.kickoff)" "bot-42 42" "bot.kickoff named the bot and its identity"
 like "$(grep 'bot.kickoff not delivered' "$T/daemon.log")" "not delivered: .*400" "the log says the webhook was refused"
 
 check "daemon still running" daemon_alive

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""wavfreq: the dominant frequency (Hz, from zero crossings of the loud part) and the
+"""wavfreq: the dominant frequency (Hz, from zero crossings in the loud 20 ms windows) and the
 duration (ms) of a 16-bit mono WAV, as "FREQ DURATION_MS". Pure Python: no numpy needed."""
 import sys
 import wave
@@ -15,12 +15,19 @@ def main():
         print("0 0")
         return 0
     peak = max(abs(x) for x in s)
-    # Only the stretch where the signal is loud: leading/trailing silence is not the tone.
-    loud = [i for i, x in enumerate(s) if abs(x) > peak / 4]
-    a, b = (loud[0], loud[-1]) if loud else (0, len(s) - 1)
-    seg = s[a:b + 1]
-    crossings = sum(1 for i in range(1, len(seg)) if (seg[i - 1] < 0) != (seg[i] < 0))
-    secs = len(seg) / rate
+    # Only the loud 20 ms windows: leading/trailing silence is not the tone, and neither is
+    # a gap a loaded machine leaves in the middle (it would lower the count, not the pitch).
+    win = max(rate // 50, 2)
+    crossings, samples = 0, 0
+    for a in range(0, len(s) - 1, win):
+        w = s[a:a + win]
+        if max(abs(x) for x in w) <= peak / 4:
+            continue
+        # Each sample with the one before it, across the window's start too.
+        idx = range(max(a, 1), a + len(w))
+        crossings += sum(1 for i in idx if (s[i - 1] < 0) != (s[i] < 0))
+        samples += len(idx)
+    secs = samples / rate
     print("%.0f %d" % (crossings / 2 / secs if secs else 0, n * 1000 // rate))
     return 0
 

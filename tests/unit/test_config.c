@@ -285,6 +285,19 @@ test_errors(void)
 	    "target = \"+449001234567\";", NULL);
 	expect_error(13, "not allowed by tenant \"acme\" policy.outbound_allow",
 	    "forward target must pass outbound_allow");
+	write_variant("priority = 10; action = \"ring_extension\"; extension = \"1001\"; "
+	    "on_no_answer = \"voicemail\";", "priority = 10; action = \"forward\"; "
+	    "target = \"+15557654321\"; method = \"bridge\"; fallback = \"bridge\";", NULL);
+	expect_error(13, "fallback = \"bridge\" applies to method = \"refer\" only",
+	    "a bridge has no fallback");
+	write_variant("priority = 10; action = \"ring_extension\"; extension = \"1001\"; "
+	    "on_no_answer = \"voicemail\";", "priority = 10; action = \"forward\"; "
+	    "target = \"+15557654321\"; fallback = \"voicemail\";", NULL);
+	expect_error(13, "fallback", "fallback is none or bridge");
+	write_variant("priority = 10; action = \"ring_extension\"; extension = \"1001\"; "
+	    "on_no_answer = \"voicemail\";", "priority = 10; action = \"hangup\"; "
+	    "fallback = \"bridge\";", NULL);
+	expect_error(13, "fallback does not apply to action \"hangup\"", "fallback is forward's");
 	write_variant("voicemail = true;", "voicemail = false;", NULL);
 	expect_error(13, "extension \"1001\" has no voicemail", "voicemail needs a mailbox");
 	write_variant("address = \"sip:192.0.2.1\"; allowed_addresses = [ \"192.0.2.0/24\" ];",

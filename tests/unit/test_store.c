@@ -149,11 +149,11 @@ test_fresh(void)
 
 	is_int(store_open(dbpath, &rec, err, sizeof(err)), 0, "fresh database opens");
 	is_int(rec, 0, "nothing to recover in a fresh database");
-	is_int(store_schema_version(), 2, "schema version 2");
+	is_int(store_schema_version(), 3, "schema version 3");
 	sql1(dbpath, "PRAGMA journal_mode", out, sizeof(out));
 	is_str(out, "wal", "journal mode is WAL");
 	sql1(dbpath, "SELECT max(version) FROM schema_version", out, sizeof(out));
-	is_str(out, "2", "schema_version holds version 2");
+	is_str(out, "3", "schema_version holds version 3");
 	sql1(dbpath, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
 	    " ('calls', 'call_legs', 'voicemail_messages', 'registrations')", out,
 	    sizeof(out));
@@ -328,6 +328,20 @@ test_registrations(void)
 	is_int(store_registrations_recent(NULL, 2, reg_cb, &s), 2, "all trunks, limit 2");
 	is_str(s.ids[1], "t2", "t2's event sorts between t1's");
 	is_str(s.cause[1], "Forbidden", "reason kept");
+
+	/* A desk phone's binding (sip_registrar): migration 3's columns, trunk ''. */
+	char out[256];
+
+	store_registration_event(&(struct store_registration){ .at_ms = 30,
+	    .state = "registered", .expires = 60, .extension = "3001", .tenant = "acme",
+	    .contact = "sip:3001@192.0.2.1:5062", .source = "192.0.2.1:5062/udp",
+	    .user_agent = "phone 1.0" });
+	store_flush();
+	sql1(dbpath, "SELECT trunk || '|' || extension || '|' || tenant || '|' || contact ||"
+	    " '|' || source || '|' || user_agent || '|' || expires FROM registrations"
+	    " WHERE extension = '3001'", out, sizeof(out));
+	is_str(out, "|3001|acme|sip:3001@192.0.2.1:5062|192.0.2.1:5062/udp|phone 1.0|60",
+	    "a desk phone's event keeps extension, tenant, contact, source, user agent");
 }
 
 static void
@@ -440,7 +454,7 @@ test_refusals(void)
 
 	sql1(dbpath, "INSERT INTO schema_version VALUES (7, 0)", NULL, 0);
 	is_int(store_open(dbpath, &rec, err, sizeof(err)), -1, "a too-new schema is refused");
-	ok(strstr(err, "schema version 7 is newer than this scaidial supports (2)")
+	ok(strstr(err, "schema version 7 is newer than this scaidial supports (3)")
 	    != NULL && strstr(err, dbpath) != NULL, "error says why and where: %s", err);
 	is_int(store_schema_version(), 0, "refused: not open");
 	sql1(dbpath, "DELETE FROM schema_version WHERE version = 7", NULL, 0);
