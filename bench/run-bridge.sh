@@ -26,12 +26,12 @@ set -euo pipefail
 top=${TOP_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 build=${TOP_BUILDDIR:-$top}
 bridges=${BRIDGES:-livekit-sip scaidial}
-calls_list=${CALLS:-50 100 300}
+calls_list=${CALLS:-10 50}
 rate=${RATE:-20}
 steady=${STEADY_S:-10}
 settle=${SETTLE_S:-30}
 runs=${RUNS:-1}
-full=${FULL:-0}     # rooms with a full participant (publishing and listening); 0: all
+full=${FULL:-10}    # rooms with a full participant (publishing and listening); 0: all
 out=${OUT:-}
 venv_py=${SCAIDIAL_TEST_HOME:-$HOME/.cache/scaidial-test}/venv/bin/python3
 gobin=$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin
