@@ -48,13 +48,6 @@ def in_burst(t, call, direction):
     return (t - burst_offset(call, direction)) % PERIOD_S < BURST_S
 
 
-def next_onset(t, call, direction):
-    """The first burst onset at or after t."""
-    off = burst_offset(call, direction)
-    k = np.ceil((t - off) / PERIOD_S)
-    return k * PERIOD_S + off
-
-
 class OnsetDetector:
     """Finds tone onsets in a stream of float samples (full scale 1.0).
 
