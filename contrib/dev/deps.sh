@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# deps.sh [build|test|run]: installs what this Debian 12 machine lacks to build scaidial
-# (build), to run its whole test suite (test), or to run it beside a LiveKit dev server
-# (run). Only missing packages are installed; run as root or with sudo available.
+# deps.sh [build|test|run|bench]: installs what this Debian 12 machine lacks to build scaidial
+# (build), to run its whole test suite (test), to run it beside a LiveKit dev server
+# (run), or to run the benchmarks, livekit-sip included (bench: test + bench/setup-livekit-sip.sh). Only missing packages are installed; run as root or with sudo available.
 set -euo pipefail
 
 what=${1:-build}
@@ -15,9 +15,9 @@ test_pkgs=(clang libclang-rt-14-dev valgrind socat jq python3 python3-venv tzdat
 pkgs=("${build_pkgs[@]}")
 case $what in
 build) ;;
-test) pkgs+=("${test_pkgs[@]}") ;;
+test | bench) pkgs+=("${test_pkgs[@]}") ;;
 run) ;;
-*) echo "usage: $0 build|test|run" >&2; exit 2 ;;
+*) echo "usage: $0 build|test|run|bench" >&2; exit 2 ;;
 esac
 
 missing=()
@@ -103,4 +103,6 @@ install_softphone() {
 case $what in
 run) install_livekit ;;
 test) install_livekit >/dev/null; install_pyvenv; install_softphone ;;
+bench) install_livekit >/dev/null; install_pyvenv
+	"$(dirname "$0")/../../bench/setup-livekit-sip.sh" >/dev/null ;;
 esac
