@@ -11,6 +11,7 @@
 
 #define MIXER_WINDOW_TICKS	50	/* a second: how long unused depth must persist */
 #define MIXER_CALM_TICKS	500	/* 10 s without underrun lowers the target a frame */
+#define MIXER_PAUSE_PEAK	328	/* -40 dBFS: a frame this quiet ends a phrase, not a burst */
 
 struct mixer_src {
 	bool		 used, playing;
@@ -182,18 +183,39 @@ mixer_adapt(struct mixer *m, struct mixer_src *s)
 	}
 }
 
+static int
+mixer_peak(const int16_t *pcm, size_t n)
+{
+	int peak = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int v = pcm[i] < 0 ? -pcm[i] : pcm[i];
+
+		if (v > peak)
+			peak = v;
+	}
+	return peak;
+}
+
 static void
 mixer_pull(struct mixer *m, struct mixer_src *s)
 {
 	size_t f = (size_t)m->frame, run;
 
 	if (s->playing && s->n < f) {
-		/* Dry: what is left is kept for when it resumes; wait longer next time. */
+		/* Dry: what is left is kept for when it resumes. After sound, the network was
+		 * late: wait longer next time. After near-silence it is a pause (Opus DTX sends
+		 * one packet per 400 ms in silence, browsers and the SDKs use it): counted,
+		 * but it is no reason to add delay for everyone's next words. */
 		s->playing = false;
 		s->st.underruns++;
-		s->calm = 0;
-		if (s->target + f <= mixer_ms(m, MIXER_TARGET_MAX_MS))
-			s->target += f;
+		if (mixer_peak(s->frame, f) >= MIXER_PAUSE_PEAK) {
+			s->calm = 0;
+			if (s->target + f <= mixer_ms(m, MIXER_TARGET_MAX_MS))
+				s->target += f;
+		} else {
+			s->st.pauses++;
+		}
 	}
 	if (!s->playing && s->n >= s->target) {
 		s->playing = true;

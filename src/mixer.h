@@ -1,9 +1,10 @@
 /* mixer: mix-minus for a conference of N sources, clock-driven. Sources push PCM whenever
  * it arrives (irregularly, in any amounts: the room's participants as LiveKit decodes
  * them, a carrier leg's tap); each source has its own PCM jitter buffer that starts
- * playing once it holds its target depth, rebuffers (and raises the target by a frame)
- * when it runs dry, and sheds depth it has not needed for a second, so a burst does not
- * stay as delay. Every 20 ms the owner calls mixer_tick(), which pulls exactly one frame
+ * playing once it holds its target depth, rebuffers when it runs dry (and raises the
+ * target by a frame when that happens mid-sound: running dry after near-silence is a
+ * pause, as Opus DTX makes one, and raises nothing), and sheds depth it has not needed for
+ * a second, so a burst does not stay as delay. Every 20 ms the owner calls mixer_tick(), which pulls exactly one frame
  * from each source (silence from one that is buffering); mixer_out(id) is then the sum of
  * every source but `id`, summed in 32 bits and clipped once (no wrap-around however many
  * talk at once). One thread owns a mixer; it allocates nothing after mixer_new(). */
@@ -23,6 +24,7 @@ struct mixer;
 struct mixer_src_stats {
 	uint64_t	 frames;		/* ticks that played this source's audio */
 	uint64_t	 underruns;		/* ticks it had not enough for: rebuffering */
+	uint64_t	 pauses;		/* of those, after near-silence: no target raise */
 	uint64_t	 overflow;		/* samples dropped because its FIFO was full */
 	uint64_t	 trimmed;		/* samples shed to bring the delay down */
 	int		 target_ms, depth_ms;

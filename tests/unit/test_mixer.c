@@ -177,7 +177,8 @@ test_adapt(void)
 	struct mixer_src_stats st;
 	int t, id = mixer_add(m);
 
-	memset(f, 0, sizeof f);
+	for (t = 0; t < 160 * 15; t++)	/* a 500 Hz tone: sound, not a pause */
+		f[t] = (int16_t)(8000 * sin(2 * M_PI * 500 * t / 8000));
 	for (t = 0; t < 60; t++) {
 		if (t < 20 || t >= 25)	/* five frames missing */
 			mixer_push(m, id, f, 160);
@@ -185,7 +186,30 @@ test_adapt(void)
 	}
 	mixer_src_stats(m, id, &st);
 	ok(st.underruns == 1 && st.target_ms == 60,
-	    "a gap: one underrun, the target goes from 40 to %d ms", st.target_ms);
+	    "a gap mid-sound: one underrun, the target goes from 40 to %d ms", st.target_ms);
+	{
+		/* Opus DTX: phrases ending in near-silence, then one packet per 400 ms. Ten
+		 * such pauses leave the target where it was. */
+		struct mixer *d = mixer_new(8000, 1);
+		int16_t q[160];
+		int did = mixer_add(d);
+
+		for (t = 0; t < 160; t++)
+			q[t] = (int16_t)(t % 2 ? 40 : -40);	/* -58 dBFS */
+		for (int pause = 0; pause < 10; pause++) {
+			for (t = 0; t < 15; t++) {	/* 200 ms of words, 100 ms of quiet */
+				mixer_push(d, did, t < 10 ? f : q, 160);
+				mixer_tick(d);
+			}
+			for (t = 0; t < 19; t++)	/* the pause: nothing comes */
+				mixer_tick(d);
+		}
+		mixer_src_stats(d, did, &st);
+		ok(st.pauses >= 9 && st.target_ms == 40,
+		    "DTX pauses after near-silence: %llu pauses, the target stays at %d ms",
+		    (unsigned long long)st.pauses, st.target_ms);
+		mixer_free(d);
+	}
 	mixer_push(m, id, f, 160 * 15);	/* a 300 ms burst */
 	for (t = 0; t < 120; t++) {
 		mixer_push(m, id, f, 160);
