@@ -414,6 +414,14 @@ dtls_protect_rtp(struct dtls *d, uint8_t *buf, int *len)
 }
 
 int
+dtls_protect_rtcp(struct dtls *d, uint8_t *buf, int *len)
+{
+	if (d->srtp_out == NULL)
+		return -1;
+	return srtp_protect_rtcp(d->srtp_out, buf, len) == srtp_err_status_ok ? 0 : -1;
+}
+
+int
 dtls_unprotect_rtp(struct dtls *d, uint8_t *buf, int *len)
 {
 	if (d->srtp_in == NULL)

@@ -36,6 +36,8 @@ void		 dtls_set_data_cb(struct dtls *, dtls_data_cb *);
 int		 dtls_send_data(struct dtls *, const uint8_t *, size_t);
 /* In place; buf must have DTLS_SRTP_TRAILER bytes free after *len. 0 on success. */
 int		 dtls_protect_rtp(struct dtls *, uint8_t *buf, int *len);
+/* The same for an RTCP compound packet (SRTCP adds its index as well). */
+int		 dtls_protect_rtcp(struct dtls *, uint8_t *buf, int *len);
 int		 dtls_unprotect_rtp(struct dtls *, uint8_t *buf, int *len);
 int		 dtls_unprotect_rtcp(struct dtls *, uint8_t *buf, int *len);
 const char	*dtls_srtp_profile(const struct dtls *);

@@ -8,6 +8,9 @@
 #include "lk_audio.h"
 
 #define LK_AUDIO_MAX_GAP	5	/* lost packets concealed; beyond, the decoder restarts */
+/* Frames of a DTX pause filled with the decoder's comfort noise (DTX sends a packet every
+ * 400 ms); a longer silence is left as a gap. */
+#define LK_AUDIO_DTX_FILL	25
 
 struct lk_audio_tx {
 	OpusEncoder	*enc;
@@ -22,6 +25,7 @@ struct lk_audio_src {
 	OpusDecoder	*dec;
 	uint32_t	 ssrc;
 	uint16_t	 next_seq;
+	uint32_t	 next_ts;	/* RTP time the next packet would start at */
 	int		 have_seq;
 	int		 used;
 	uint64_t	 seen;		/* rx->tick of its last packet */
@@ -243,6 +247,7 @@ lk_audio_rx_packet(struct lk_audio_rx *rx, const uint8_t *p, size_t len, int pt,
 	size_t off = 12, xl;
 	uint32_t ssrc;
 	uint16_t seq, gap;
+	uint32_t ts, dtx;
 	int cc, n, i, frame = rx->rate / 50;
 
 	if (midsz > 0)
@@ -275,9 +280,23 @@ lk_audio_rx_packet(struct lk_audio_rx *rx, const uint8_t *p, size_t len, int pt,
 		return;
 	s->seen = ++rx->tick;
 	gap = (uint16_t)(seq - s->next_seq);
+	ts = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
 	if (s->have_seq) {
 		if (gap >= 0x8000)
 			return;	/* late or duplicate */
+		/* A DTX pause: consecutive packets, time jumping ahead. The decoder's comfort
+		 * noise fills it, so a listener downstream (the mixer's jitter buffer) sees a
+		 * steady stream and does not take the pause for the network running late. */
+		dtx = (uint32_t)(ts - s->next_ts) / LK_AUDIO_FRAME;
+		if (gap == 0 && (uint32_t)(ts - s->next_ts) < 0x80000000u && dtx > 0) {
+			if (dtx > LK_AUDIO_DTX_FILL)
+				dtx = LK_AUDIO_DTX_FILL;
+			for (i = 0; i < (int)dtx; i++) {
+				n = opus_decode(s->dec, NULL, 0, rx->pcm, frame, 0);
+				if (n > 0)
+					rx->cb(rx->arg, ssrc, rx->pcm, (size_t)n);
+			}
+		}
 		if (gap > 0 && gap <= LK_AUDIO_MAX_GAP) {
 			/* Conceal all but the last lost packet; recover that one from FEC. */
 			for (i = 0; i + 1 < gap; i++) {
@@ -295,6 +314,7 @@ lk_audio_rx_packet(struct lk_audio_rx *rx, const uint8_t *p, size_t len, int pt,
 	    LK_AUDIO_MAX_FRAME * rx->rate / LK_AUDIO_RATE, 0);
 	s->next_seq = (uint16_t)(seq + 1);
 	s->have_seq = 1;
+	s->next_ts = ts + (uint32_t)(n > 0 ? n : frame) * (LK_AUDIO_RATE / (uint32_t)rx->rate);
 	if (n > 0)
 		rx->cb(rx->arg, ssrc, rx->pcm, (size_t)n);
 }

@@ -32,6 +32,9 @@
 #define LKB_MAX_THREADS		16
 #define LKB_TICK_NS		20000000L
 #define LKB_CATCH_UP		4	/* ticks made up after a late wake-up */
+/* Talkers mixed for the caller: each costs its 400 ms FIFO per call whether it talks or
+ * not, and a phone call with more than eight voices at once is no conversation. */
+#define LKB_MIX_SOURCES		8
 /* How long a stopping thread waits for its sessions' leave to be acknowledged. */
 #define LKB_STOP_MS		2000
 
@@ -485,7 +488,7 @@ lkb_msg_attach(struct lk_bridge *b, struct media_tap *tap)
 	if (b->sources != NULL)
 		g_hash_table_destroy(b->sources);
 	b->tap = tap;
-	b->mix = mixer_new(rate, MIXER_MAX_SOURCES);
+	b->mix = mixer_new(rate, LKB_MIX_SOURCES);
 	b->sources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	b->tap_src = lkb_fd_watch(b->th->ctx, media_tap_fd(tap), lkb_on_tap, b);
 }

@@ -28,6 +28,7 @@ struct lk_roster {
 	char		*self;
 	GPtrArray	*peers;		/* struct lk_roster_peer * */
 	GHashTable	*mid_track;	/* mid -> track sid */
+	GHashTable	*gone;		/* sids that left: a repeated departure is no news */
 	struct lk_roster_src src[LK_ROSTER_SOURCES];
 	int		 nsrc;
 	int		 last;		/* index of the last source looked up */
@@ -53,6 +54,7 @@ lk_roster_new(lk_roster_cb *cb, void *arg)
 	r->arg = arg;
 	r->peers = g_ptr_array_new_with_free_func(lk_roster_peer_free);
 	r->mid_track = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	r->gone = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	return r;
 }
 
@@ -89,7 +91,16 @@ lk_roster_update(struct lk_roster *r, const Lk__ParticipantInfo *pi)
 		if (p != NULL) {
 			log_info("livekit: participant %s left", p->identity);
 			r->cb(r->arg, p->identity, 0);
+			g_hash_table_add(r->gone, g_strdup(p->sid));
 			g_ptr_array_remove(r->peers, p);
+		} else if (!g_hash_table_contains(r->gone, pi->sid)) {
+			/* The server batches the updates of participants who publish nothing (a
+			 * listener's join and leave can come as one departure): it was here. */
+			log_info("livekit: participant %s came and left between two updates",
+			    pi->identity);
+			r->cb(r->arg, pi->identity, 1);
+			r->cb(r->arg, pi->identity, 0);
+			g_hash_table_add(r->gone, g_strdup(pi->sid));
 		}
 		return;
 	}
@@ -181,6 +192,7 @@ lk_roster_free(struct lk_roster *r)
 		return;
 	g_ptr_array_free(r->peers, TRUE);
 	g_hash_table_destroy(r->mid_track);
+	g_hash_table_destroy(r->gone);
 	g_free(r->self);
 	g_free(r);
 }

@@ -49,7 +49,7 @@ lk_sdp_write_offer(const struct lk_sdp_offer *o)
 		if (i == 0)
 			g_string_append_printf(s, "a=msid:%s %s\r\n", o->stream_id, o->track_id);
 		g_string_append(s, "a=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\n"
-		    "a=fmtp:111 minptime=10;useinbandfec=1\r\n");
+		    "a=fmtp:111 minptime=10;useinbandfec=1\r\na=rtcp-fb:111 nack\r\n");
 		if (i == 0)
 			g_string_append_printf(s, "a=ssrc:%u cname:%s\r\na=ssrc:%u msid:%s %s\r\n",
 			    o->ssrc, o->cname, o->ssrc, o->stream_id, o->track_id);
@@ -152,6 +152,12 @@ lk_sdp_attr(struct lk_sdp_media *m, const char *line, size_t len)
 			m->ext_audio_level = (int)id;
 		else if (strcmp(tmp, "urn:ietf:params:rtp-hdrext:sdes:mid") == 0)
 			m->ext_mid = (int)id;
+	} else if (lk_sdp_prefix(line, len, "a=rtcp-fb:")) {
+		/* Plain "nack" only: "nack pli" is a picture loss request, not for audio. */
+		p = line + 10;
+		if (lk_sdp_num(&p, end, &v) && v < 128 && end - p == 5 &&
+		    memcmp(p, " nack", 5) == 0)
+			m->nack_pt[v / 32] |= 1u << (v % 32);
 	} else if (lk_sdp_prefix(line, len, "a=ssrc:")) {
 		p = line + 7;
 		if (!lk_sdp_num(&p, end, &v) || v > 0xffffffffUL)

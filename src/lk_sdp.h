@@ -38,7 +38,15 @@ struct lk_sdp_media {
 	int		 ext_mid;
 	uint32_t	 ssrc[LK_SDP_MAX_SSRC];
 	int		 nssrc;
+	uint32_t	 nack_pt[4];	/* payload types with a=rtcp-fb:<pt> nack, as bits */
 };
+
+/* Whether the m-line accepted generic NACK (RFC 4585) for payload type pt. */
+static inline int
+lk_sdp_has_nack(const struct lk_sdp_media *m, int pt)
+{
+	return pt >= 0 && pt < 128 && (m->nack_pt[pt / 32] >> (pt % 32) & 1);
+}
 
 struct lk_sdp_answer {
 	char		 ufrag[257];

@@ -11,10 +11,12 @@
 
 #include "datachan.h"
 #include "lk_roster.h"
+#include "lk_rtcp.h"
 #include "lk_sdp.h"
 #include "lk_session.h"
 #include "lk_signal.h"
 #include "log.h"
+#include "rtcp.h"
 #include "webrtc.h"
 
 #define LK_PROTOCOL		17
@@ -54,9 +56,35 @@ struct lk_session {
 	GPtrArray	*remote_cands;	/* before the first answer */
 	int		 remote_final;
 	struct lk_roster *roster;
+	struct lk_rtcp	*rtcp;
+	GSource		*rtcp_timer;	/* every second */
+	unsigned	 rtcp_ticks;	/* seconds since media is up */
+	int		 nack;		/* the answer kept a=rtcp-fb:<opus> nack */
+	unsigned	 drop_every;	/* test hook: lk_session_test_drop() */
+	int		 no_resend;	/* the same: NACKs not answered */
+	uint64_t	 frames;
+	uint64_t	 dropped;
 	char		 pkt_mid[32];	/* of the packet being decoded */
 	uint8_t		 pkt[LK_RTP_MAX + DTLS_SRTP_TRAILER];
+	uint8_t		 rtcp_pkt[LK_RTP_MAX + DTLS_SRTP_TRAILER];
 };
+
+/* The media path's figures in the log at the end, for the daemon's calls too. */
+static void
+lk_session_log_rtcp(const struct lk_session *s)
+{
+	struct lk_rtcp_stats st;
+	char rtt[32] = "unknown";
+
+	if (!s->connected)
+		return;
+	lk_rtcp_stats(s->rtcp, &st);
+	if (st.rtt_us >= 0)
+		g_snprintf(rtt, sizeof rtt, "%.1f ms", (double)st.rtt_us / 1000);
+	log_info("livekit: media over ICE %s: rtt %s, the SFU lost %d of our packets, "
+	    "%" G_GUINT64_FORMAT " NACKed, %" G_GUINT64_FORMAT " sent again",
+	    webrtc_transport(s->rtc), rtt, st.cumulative_lost, st.nacked, st.retransmitted);
+}
 
 static void
 lk_session_end(struct lk_session *s, const char *reason)
@@ -65,6 +93,7 @@ lk_session_end(struct lk_session *s, const char *reason)
 		return;
 	s->ended = 1;
 	log_info("livekit: session ended: %s", reason);
+	lk_session_log_rtcp(s);
 	s->cb->disconnected(s->arg, reason);
 }
 
@@ -182,6 +211,11 @@ lk_session_on_answer(struct lk_session *s, const Lk__SessionDescription *sd)
 		    sd->mid_to_track_id[i]->value);
 	s->send_pt = a->media[0].rejected ? -1 : a->media[0].opus_pt;
 	s->send_ext_level = a->media[0].ext_audio_level;
+	if (s->send_pt >= 0 && lk_sdp_has_nack(&a->media[0], s->send_pt) != s->nack) {
+		s->nack = !s->nack;
+		log_info("livekit: the answer %s NACK for our track", s->nack ? "keeps" :
+		    "drops");
+	}
 	for (k = 1; k < a->nmedia; k++) {
 		const struct lk_sdp_media *m = &a->media[k];
 
@@ -444,6 +478,45 @@ static const struct datachan_cb lk_session_dc_cb = {
 	.closed = lk_session_dc_closed,
 };
 
+/* Reports go out 1 s and 2 s after media is up, then every LK_RTCP_INTERVAL_MS: the early
+ * SRs give the SFU our NTP/RTP mapping soon (one sent before its receiver for our track is
+ * set up is lost on it), and its RRs the LSR our RTT needs. */
+static gboolean
+lk_session_rtcp_tick(gpointer arg)
+{
+	struct lk_session *s = arg;
+	unsigned t = ++s->rtcp_ticks;
+	size_t n;
+
+	if ((t > 2 && t % (LK_RTCP_INTERVAL_MS / 1000) != 0) || s->ended)
+		return G_SOURCE_CONTINUE;
+	n = lk_rtcp_build(s->rtcp, s->rtcp_pkt, LK_RTP_MAX, g_get_real_time());
+	if (n > 0 && webrtc_send_rtcp(s->rtc, s->rtcp_pkt, (int)n) != 0)
+		log_debug("livekit: an RTCP report could not be sent");
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+lk_session_resend(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct lk_session *s = arg;
+
+	/* pkt is in the history: protect a copy, the history keeps the clear packet. */
+	memcpy(s->pkt, pkt, len);
+	if (webrtc_send_rtp(s->rtc, s->pkt, (int)len) != 0)
+		log_debug("livekit: a retransmission could not be sent");
+}
+
+static void
+lk_session_on_rtcp(void *arg, const uint8_t *buf, size_t len)
+{
+	struct lk_session *s = arg;
+
+	if (lk_rtcp_input(s->rtcp, buf, len, g_get_real_time(),
+	    s->no_resend ? NULL : lk_session_resend, s) != 0)
+		log_debug("livekit: malformed RTCP from the server (%zu bytes)", len);
+}
+
 static void
 lk_session_on_rtc_state(void *arg, enum webrtc_state st, const char *why)
 {
@@ -454,6 +527,11 @@ lk_session_on_rtc_state(void *arg, enum webrtc_state st, const char *why)
 		return;
 	}
 	s->connected = 1;
+	if (s->rtcp_timer == NULL) {
+		s->rtcp_timer = g_timeout_source_new_seconds(1);
+		g_source_set_callback(s->rtcp_timer, lk_session_rtcp_tick, s, NULL);
+		g_source_attach(s->rtcp_timer, s->ctx);
+	}
 	if (s->cb->dtmf != NULL && s->dc == NULL) {
 		/* LiveKit's client channels: both must open or the server drops the PC. */
 		s->dc = datachan_new(s->ctx, webrtc_dtls_client(s->rtc), &lk_session_dc_cb, s);
@@ -531,6 +609,7 @@ lk_session_on_rtp(void *arg, uint8_t *buf, size_t len)
 
 	if (s->recv_pt < 0)
 		return;
+	lk_rtcp_received(s->rtcp, buf, len, g_get_real_time());
 	lk_audio_rx_packet(s->rx, buf, len, s->recv_pt, s->recv_ext_mid, s->pkt_mid,
 	    sizeof s->pkt_mid);
 }
@@ -553,6 +632,7 @@ static const struct webrtc_cb lk_session_rtc_cb = {
 	.candidate = lk_session_on_candidate,
 	.state = lk_session_on_rtc_state,
 	.rtp = lk_session_on_rtp,
+	.rtcp = lk_session_on_rtcp,
 	.data = lk_session_on_data,
 };
 
@@ -581,8 +661,9 @@ lk_session_new(GMainContext *ctx, const char *url, const char *token,
 	s->roster = lk_roster_new(lk_session_on_roster, s);
 	s->tx = lk_audio_tx_new(s->ssrc);
 	s->rx = lk_audio_rx_new(lk_session_on_pcm, s);
+	s->rtcp = lk_rtcp_new(s->ssrc, s->stream_id);
 	s->rtc = webrtc_new(ctx, &lk_session_rtc_cb, s);
-	if (s->tx == NULL || s->rx == NULL || s->rtc == NULL)
+	if (s->tx == NULL || s->rx == NULL || s->rtcp == NULL || s->rtc == NULL)
 		goto fail;
 
 	ci.sdk = LK__CLIENT_INFO__SDK__CPP;
@@ -612,7 +693,29 @@ lk_session_push_pcm(struct lk_session *s, const int16_t *pcm)
 	n = lk_audio_tx_frame(s->tx, pcm, s->send_pt, s->send_ext_level, s->pkt, LK_RTP_MAX);
 	if (n < 0)
 		return -1;
+	lk_rtcp_sent(s->rtcp, s->pkt, (size_t)n, g_get_real_time());
+	if (s->drop_every > 0 && ++s->frames % s->drop_every == 0) {
+		s->dropped++;
+		return 0;	/* "lost on the way": in the history, never sent */
+	}
 	return webrtc_send_rtp(s->rtc, s->pkt, n);
+}
+
+void
+lk_session_test_drop(struct lk_session *s, unsigned every, int resend)
+{
+	s->drop_every = every;
+	s->no_resend = !resend;
+}
+
+void
+lk_session_stats(const struct lk_session *s, struct lk_session_stats *st)
+{
+	lk_rtcp_stats(s->rtcp, &st->rtcp);
+	st->nack = s->nack;
+	g_strlcpy(st->ice_transport, s->rtc != NULL ? webrtc_transport(s->rtc) : "",
+	    sizeof st->ice_transport);
+	st->test_dropped = s->dropped;
 }
 
 int
@@ -626,8 +729,17 @@ lk_session_set_rate(struct lk_session *s, int rate)
 void
 lk_session_leave(struct lk_session *s)
 {
+	size_t n;
+
 	if (s->ended)
 		return;
+	if (s->connected) {
+		/* A last report and BYE (RFC 3550 6.6) for our stream. */
+		n = lk_rtcp_build(s->rtcp, s->rtcp_pkt, LK_RTP_MAX, g_get_real_time());
+		n = n > 0 ? rtcp_append_bye(s->rtcp_pkt, n, LK_RTP_MAX, s->ssrc) : 0;
+		if (n > 0)
+			(void)webrtc_send_rtcp(s->rtc, s->rtcp_pkt, (int)n);
+	}
 	if (s->sig != NULL)
 		lk_signal_leave(s->sig);
 	else
@@ -639,11 +751,16 @@ lk_session_free(struct lk_session *s)
 {
 	if (s == NULL)
 		return;
+	if (s->rtcp_timer != NULL) {
+		g_source_destroy(s->rtcp_timer);
+		g_source_unref(s->rtcp_timer);
+	}
 	lk_signal_free(s->sig);
 	datachan_free(s->dc);
 	webrtc_free(s->rtc);
 	lk_audio_tx_free(s->tx);
 	lk_audio_rx_free(s->rx);
+	lk_rtcp_free(s->rtcp);
 	g_ptr_array_free(s->local_cands, TRUE);
 	g_ptr_array_free(s->remote_cands, TRUE);
 	lk_roster_free(s->roster);

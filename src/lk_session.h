@@ -17,6 +17,7 @@
 #include <glib.h>
 
 #include "lk_audio.h"
+#include "lk_rtcp.h"
 
 struct lk_session;
 
@@ -53,6 +54,19 @@ int	 lk_session_send_dtmf(struct lk_session *, char digit);
  * encodes from and decodes to the carrier codec's rate itself, so no resampling is needed
  * on our side. 0, or -1 for another rate. */
 int	 lk_session_set_rate(struct lk_session *, int rate);
+/* What the session knows of its media path (for end-of-call lines and probes). */
+struct lk_session_stats {
+	struct lk_rtcp_stats rtcp;	/* RTT, loss at the SFU, NACKs answered */
+	int		 nack;		/* the server's answer kept NACK for our track */
+	char		 ice_transport[8];	/* "udp", "tcp", "" before ICE chose a pair */
+	uint64_t	 test_dropped;	/* packets lk_session_test_drop() held back */
+};
+void	 lk_session_stats(const struct lk_session *, struct lk_session_stats *);
+/* Test hook (scaidial-lkprobe --drop-every): every Nth RTP packet of ours goes into the
+ * send history but not onto the wire, as if lost, so NACK retransmission can be seen
+ * working against a real SFU; with resend 0, NACKs are not answered either (the control
+ * case). every 0 (the default) sends everything. */
+void	 lk_session_test_drop(struct lk_session *, unsigned every, int resend);
 /* Sends leave and closes the signalling connection; disconnected() follows. */
 void	 lk_session_leave(struct lk_session *);
 void	 lk_session_free(struct lk_session *);

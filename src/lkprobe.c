@@ -24,6 +24,8 @@ struct probe {
 	struct lk_session *s;
 	double		 tone;
 	int		 seconds;
+	unsigned	 drop_every;	/* --drop-every: test hook, see lk_session_test_drop */
+	int		 no_resend;	/* --no-resend: the same, NACKs not answered */
 	int		 rc;
 	int64_t		 t0;		/* monotonic us at start */
 	int64_t		 pub_t0;	/* when publishing began, 0 before */
@@ -43,7 +45,7 @@ static void
 probe_usage(void)
 {
 	fprintf(stderr, "usage: scaidial-lkprobe --url URL --token JWT [--token JWT...] [--tone HZ] "
-	    "[--seconds N] [--record FILE.wav] [--dtmf DIGITS] [--no-data] [-v]\n");
+	    "[--seconds N] [--record FILE.wav] [--dtmf DIGITS] [--no-data] [--drop-every N [--no-resend]] [-v]\n");
 	exit(2);
 }
 
@@ -245,6 +247,26 @@ probe_write_wav(const struct probe *p, const char *path)
 	return 0;
 }
 
+/* The media path as RTCP saw it: one line, for people and for the tests. */
+static void
+probe_print_stats(const struct probe *p, const struct lk_session_stats *st)
+{
+	const struct lk_rtcp_stats *r = &st->rtcp;
+	char rtt[32] = "?";
+
+	if (r->rtt_us >= 0)
+		g_snprintf(rtt, sizeof rtt, "%.3f ms", (double)r->rtt_us / 1000);
+	printf("%srtcp: ice %s, rtt %s, reports sent %" G_GUINT64_FORMAT " received sr %"
+	    G_GUINT64_FORMAT " rr %" G_GUINT64_FORMAT ", sfu lost %d (%.1f %%) jitter %u, "
+	    "nack %s: %" G_GUINT64_FORMAT " nacks for %" G_GUINT64_FORMAT " packets, "
+	    "retransmitted %" G_GUINT64_FORMAT " missed %" G_GUINT64_FORMAT
+	    ", test-dropped %" G_GUINT64_FORMAT "\n", p->tag,
+	    st->ice_transport[0] != '\0' ? st->ice_transport : "?", rtt, r->reports_sent,
+	    r->sr_received, r->rr_received, r->cumulative_lost, r->fraction_lost * 100.0 / 256,
+	    r->jitter, st->nack ? "on" : "off", r->nacks, r->nacked, r->retransmitted, r->missed,
+	    st->test_dropped);
+}
+
 /* One participant, start to finish, on this thread's own context. */
 static gpointer
 probe_run(gpointer arg)
@@ -252,6 +274,7 @@ probe_run(gpointer arg)
 	struct probe *p = arg;
 	GMainContext *ctx;
 	GSource *tick;
+	struct lk_session_stats st;
 
 	if (p->record != NULL) {
 		p->mix_len = (size_t)(p->seconds + 25) * LK_AUDIO_RATE;
@@ -270,13 +293,16 @@ probe_run(gpointer arg)
 		tick = g_timeout_source_new(10);
 		g_source_set_callback(tick, probe_tick, p, NULL);
 		g_source_attach(tick, ctx);
+		lk_session_test_drop(p->s, p->drop_every, !p->no_resend);
 		g_main_loop_run(p->loop);
 		g_source_destroy(tick);
 		g_source_unref(tick);
+		lk_session_stats(p->s, &st);
 		lk_session_free(p->s);
 		printf("%ssent %.1f s, heard %.1f s from %u source(s)\n", p->tag,
 		    (double)p->sent / 50, (double)p->heard / LK_AUDIO_RATE,
 		    g_hash_table_size(p->pos));
+		probe_print_stats(p, &st);
 		fflush(stdout);
 		if (p->record != NULL && probe_write_wav(p, p->record) != 0)
 			p->rc = 1;
@@ -301,6 +327,8 @@ main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "dtmf", required_argument, NULL, 'd' },
 		{ "no-data", no_argument, NULL, 'n' },
+		{ "drop-every", required_argument, NULL, 'D' },
+		{ "no-resend", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct probe probes[PROBE_MAX];
@@ -309,6 +337,8 @@ main(int argc, char **argv)
 	const char *url = NULL, *tokens[PROBE_MAX], *record = NULL, *dtmf = NULL;
 	double tone = 440;
 	int seconds = 5, ntok = 0, rc = 0, i, c;
+	long drop_every = 0;
+	int no_resend = 0;
 	char *end;
 
 	log_init("scaidial-lkprobe", 1);
@@ -335,6 +365,12 @@ main(int argc, char **argv)
 			if (*end != '\0' || tone < 0 || tone > 20000)
 				probe_usage();
 			break;
+		case 'D':
+			drop_every = strtol(optarg, &end, 10);
+			if (*end != '\0' || drop_every < 2 || drop_every > 1000000)
+				probe_usage();
+			break;
+		case 'R': no_resend = 1; break;
 		case 's':
 			seconds = (int)strtol(optarg, &end, 10);
 			if (*end != '\0' || seconds < 1 || seconds > 86400)
@@ -344,7 +380,8 @@ main(int argc, char **argv)
 			probe_usage();
 		}
 	}
-	if (url == NULL || ntok == 0 || optind != argc || (cb.dtmf == NULL && dtmf != NULL))
+	if (url == NULL || ntok == 0 || optind != argc || (cb.dtmf == NULL && dtmf != NULL) ||
+	    (no_resend && drop_every == 0))
 		probe_usage();
 	for (i = 0; i < ntok; i++) {
 		struct probe *p = &probes[i];
@@ -356,6 +393,8 @@ main(int argc, char **argv)
 		p->cb = &cb;
 		p->tone = tone;
 		p->seconds = seconds;
+		p->drop_every = (unsigned)drop_every;
+		p->no_resend = no_resend;
 		p->dtmf = dtmf;
 		p->record = i == 0 ? record : NULL;	/* what the first participant hears */
 		threads[i] = g_thread_new("lkprobe", probe_run, p);

@@ -37,8 +37,12 @@ struct relay {
 	struct relay_dir dir[2];
 	struct media_session *ms[2];	/* control thread only */
 	bool		 added;		/* in the epoll set (relay thread only) */
-	bool		 stopping;
-	struct relay	*next;		/* pending list, or the thread's own list */
+	bool		 stopping;	/* under relay_mu */
+	bool		 pending;	/* on the pending list; under relay_mu */
+	bool		 apply_stop;	/* stopping, as the thread took it (relay thread only) */
+	struct relay	*next;		/* the thread's own list */
+	struct relay	*pend_next;	/* the pending list (a live relay is on both when
+					 * its removal is posted) */
 };
 
 static pthread_mutex_t relay_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -108,10 +112,15 @@ relay_apply(void)
 	pthread_mutex_lock(&relay_mu);
 	list = relay_pending;
 	relay_pending = NULL;
+	/* What each relay asked for as of now: a stop posted later comes back on the list. */
+	for (r = list; r != NULL; r = r->pend_next) {
+		r->pending = false;
+		r->apply_stop = r->stopping;
+	}
 	pthread_mutex_unlock(&relay_mu);
 	for (r = list; r != NULL; r = next) {
-		next = r->next;
-		if (r->stopping) {
+		next = r->pend_next;
+		if (r->apply_stop) {
 			if (r->added) {
 				for (int i = 0; i < 2; i++)
 					epoll_ctl(relay_ep, EPOLL_CTL_DEL, media_tap_fd(r->dir[i].src),
@@ -192,14 +201,21 @@ fail:
 	return -1;
 }
 
+/* Puts r on the pending list (once: a relay stopped before its start was applied is
+ * already there, and goes straight from pending to freed). */
 static void
-relay_post(struct relay *r)
+relay_post(struct relay *r, bool stop)
 {
 	uint64_t one = 1;
 
 	pthread_mutex_lock(&relay_mu);
-	r->next = relay_pending;
-	relay_pending = r;
+	if (stop)
+		r->stopping = true;
+	if (!r->pending) {
+		r->pending = true;
+		r->pend_next = relay_pending;
+		relay_pending = r;
+	}
 	pthread_mutex_unlock(&relay_mu);
 	if (write(relay_wake, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_warn("relay: wake-up write failed: %s", strerror(errno));
@@ -230,7 +246,7 @@ relay_start_taps(struct media_tap *a, struct media_tap *b)
 	media_tap_ref(a);
 	media_tap_ref(b);
 	atomic_fetch_add(&relay_n, 1);
-	relay_post(r);
+	relay_post(r, false);
 	return r;
 }
 
@@ -276,8 +292,7 @@ relay_stop(struct relay *r)
 	for (int i = 0; i < 2; i++)
 		if (r->ms[i] != NULL)
 			media_session_bridge(r->ms[i], NULL);
-	r->stopping = true;
-	relay_post(r);
+	relay_post(r, true);
 }
 
 uint64_t
@@ -312,7 +327,8 @@ relay_fini(void)
 	}
 	pthread_join(relay_thread, NULL);
 	relay_running = false;
-	/* Whatever was still pending or live goes now; a relay is on one list only. */
+	/* Whatever was still pending goes now (removals unlink from the live list first),
+	 * then whatever is still live. */
 	relay_apply();
 	while ((r = relay_live) != NULL) {
 		relay_live = r->next;

@@ -62,11 +62,23 @@ size_t
 rtcp_build(uint8_t *buf, size_t max, const struct rtcp_tx *tx, struct rtp_rx *rx,
     const char *cname, int64_t now_us)
 {
-	size_t n = 0, clen = strlen(cname), sdes_len;
-	int rc = rx->init && rx->received > 0;
-	int sr = tx->packets > 0;
-	size_t need = 8 + (sr ? 20 : 0) + (rc ? 24 : 0);
+	return rtcp_build_blocks(buf, max, tx, &rx, 1, cname, now_us);
+}
 
+size_t
+rtcp_build_blocks(uint8_t *buf, size_t max, const struct rtcp_tx *tx, struct rtp_rx *const *rx,
+    int nrx, const char *cname, int64_t now_us)
+{
+	size_t n = 0, clen = strlen(cname), sdes_len, need;
+	int rc = 0, i;
+	int sr = tx->packets > 0;
+
+	for (i = 0; i < nrx; i++)
+		if (rx[i]->init && rx[i]->received > 0)
+			rc++;
+	if (rc > 31)
+		return 0;
+	need = 8 + (sr ? 20 : 0) + 24 * (size_t)rc;
 	if (clen > 255)
 		clen = 255;
 	sdes_len = (8 + 2 + clen + 1 + 3) & ~(size_t)3;	/* chunk + end, padded to words */
@@ -95,8 +107,9 @@ rtcp_build(uint8_t *buf, size_t max, const struct rtcp_tx *tx, struct rtp_rx *rx
 		put32(buf + 24, tx->octets);
 		n += 20;
 	}
-	if (rc)
-		n += rtcp_report_block(buf + n, rx, now_us);
+	for (i = 0; i < nrx; i++)
+		if (rx[i]->init && rx[i]->received > 0)
+			n += rtcp_report_block(buf + n, rx[i], now_us);
 	memset(buf + n, 0, sdes_len);
 	buf[n] = 0x81;
 	buf[n + 1] = RTCP_SDES;
@@ -158,11 +171,17 @@ rtcp_blocks(const uint8_t *b, int count, size_t avail, uint32_t our_ssrc,
 		lsr = get32(b + 16);
 		dlsr = get32(b + 20);
 		r->rtt_ms = -1;
+		r->rtt_us = -1;
 		if (lsr != 0) {
 			uint32_t rtt = rtcp_ntp_mid(now_us) - lsr - dlsr;
 
-			if (rtt < (60u << 16))
+			/* On a LAN the three truncated times can add up to a unit below zero. */
+			if (rtt >= 0xfffffffdu)
+				rtt = 0;
+			if (rtt < (60u << 16)) {
 				r->rtt_ms = (int32_t)(((uint64_t)rtt * 1000) >> 16);
+				r->rtt_us = (int64_t)(((uint64_t)rtt * 1000000) >> 16);
+			}
 		}
 	}
 }

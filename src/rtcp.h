@@ -29,6 +29,7 @@ struct rtcp_remote {
 	int32_t		 cumulative_lost;
 	uint32_t	 jitter;	/* timestamp units */
 	int32_t		 rtt_ms;	/* -1 when the report had no LSR */
+	int64_t		 rtt_us;	/* the same to 1/65536 s; -1 when unknown */
 	uint32_t	 sr_count, rr_count;
 };
 
@@ -37,6 +38,10 @@ struct rtcp_remote {
  * when max is too small. Updates rx's fraction interval. */
 size_t	 rtcp_build(uint8_t *buf, size_t max, const struct rtcp_tx *, struct rtp_rx *rx,
 	    const char *cname, int64_t now_us);
+/* The same with one report block per source of rx[0..nrx-1] that has received anything
+ * (at most 31; 0 beyond): a WebRTC leg receives several streams. */
+size_t	 rtcp_build_blocks(uint8_t *buf, size_t max, const struct rtcp_tx *,
+	    struct rtp_rx *const *rx, int nrx, const char *cname, int64_t now_us);
 
 /* Appends a BYE for ssrc to a compound packet of len bytes (RFC 3550 6.6): the last
  * report of a session that ends. Returns the new length, or 0 when max is too small. */

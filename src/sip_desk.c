@@ -168,6 +168,13 @@ sip_desk_ring(struct call *c, const struct extension *e, int timeout_s, const ch
 	return d;
 }
 
+void
+sip_desk_digit(struct sip_desk *d, char digit)
+{
+	if (d != NULL && d->answered && sip_out_send_dtmf(d->out, digit) == 0)
+		log_info("sip: call %s: digit %c to the desk phone", d->call->id, digit);
+}
+
 struct media_session *
 sip_desk_media(struct sip_desk *d)
 {

@@ -31,6 +31,10 @@ struct trunk;
 struct sip_desk *sip_desk_ring(struct call *, const struct extension *, int timeout_s,
 	    const char *offer, size_t offer_len, media_event_cb *mcb, void *marg,
 	    const struct fwd_bridge_ops *, void *arg, const char **why);
+/* The caller pressed a digit (RFC 4733 or SIP INFO): sent on to the answered phone
+ * (RFC 4733 when it offered telephone-event, else INFO). The phone's digits reach the
+ * caller the same way through ops->info_digit or the caller's media session. */
+void	 sip_desk_digit(struct sip_desk *, char digit);
 /* The caller's media session once the phone answered, else NULL. */
 struct media_session *sip_desk_media(struct sip_desk *);
 /* The caller's side ended, or the ring is over: the phone is hung up if it is still up,

@@ -22,6 +22,7 @@
 #include "reload.h"
 #include "sip_guard.h"
 #include "sip_in.h"
+#include "sip_in_int.h"
 #include "sip_desk.h"
 #include "sip_registrar.h"
 #include "sip_route.h"
@@ -32,31 +33,6 @@
 #include <sofia-sip/url.h>
 #include "store.h"
 #include "xmalloc.h"
-
-/* How long the target of a transfer by bridge may ring. */
-#define IN_XFER_RING_S	30
-
-struct sip_leg {
-	struct sip_owner owner;		/* first: the handle's magic */
-	struct call	*call;
-	nua_handle_t	*nh;
-	int		 answered;
-	int		 recorded;	/* the end is in the store */
-	char		*offer;		/* the INVITE's SDP, NULL without one */
-	size_t		 offer_len;
-	struct voicemail *vm;		/* while the call is in voicemail */
-	struct ring	*ring;		/* while an extension rings */
-	struct call_room *room;		/* the caller's participant in the call's room */
-	struct media_session *ms;	/* answered to the room, or only to be transferred */
-	char		 cause[40];	/* why the call ended, for the room's legs */
-	char		*refer_to;	/* forward by REFER: the target, sent once answered */
-	int		 refer_sent;
-	int		 xfer;		/* the REFER is a transfer asked from the room */
-	char		 fwd_leg[CALL_ID_LEN + 1];	/* the forward leg's record */
-	struct sip_desk	*desk;		/* ring_extension of a desk phone: its side */
-	struct fwd_bridge *fwd;		/* forward by bridge: the target's side */
-	int		 early;		/* 183 with our SDP sent (the bridge's) */
-};
 
 static nua_t *in_nua;
 static int in_stopping;
@@ -118,8 +94,8 @@ in_leg_free(struct sip_leg *leg)
 }
 
 /* A final non-2xx answer to the INVITE, recorded as the end of the call. */
-static void
-in_reject(struct sip_leg *leg, int status, const char *phrase, const char *cause)
+void
+sip_in_reject(struct sip_leg *leg, int status, const char *phrase, const char *cause)
 {
 	nua_respond(leg->nh, status, phrase, TAG_END());
 	in_record_end(leg, cause, status);
@@ -145,12 +121,10 @@ in_insert(struct call *c, const char *sip_call_id)
 	    .started_ms = c->started_ms });
 }
 
-static void in_end(struct sip_leg *, const char *cause);
-
 static void
 in_vm_done(void *arg, const char *cause)
 {
-	in_end(arg, cause);
+	sip_in_end(arg, cause);
 }
 
 /* Answers the call into voicemail for ext. */
@@ -165,14 +139,14 @@ in_voicemail(struct sip_leg *leg, const struct extension *ext)
 		/* A delayed offer would put our SDP in the 200 and theirs in the ACK. */
 		log_warn("sip: call %s: INVITE without SDP (delayed offer) is not supported: "
 		    "answering 488", c->id);
-		in_reject(leg, 488, "Not Acceptable Here", "no_offer");
+		sip_in_reject(leg, 488, "Not Acceptable Here", "no_offer");
 		return;
 	}
 	leg->vm = voicemail_answer(c, ext, leg->offer, leg->offer_len, &answer, &status,
 	    in_vm_done, leg);
 	if (leg->vm == NULL) {
 		log_warn("sip: call %s: the caller's SDP cannot be answered: %d", c->id, status);
-		in_reject(leg, status, sip_status_phrase(status) ? sip_status_phrase(status) :
+		sip_in_reject(leg, status, sip_status_phrase(status) ? sip_status_phrase(status) :
 		    "Not Acceptable Here", "media_refused");
 		return;
 	}
@@ -182,571 +156,25 @@ in_voicemail(struct sip_leg *leg, const struct extension *ext)
 	voicemail_start(leg->vm);
 }
 
-static void in_run_step(struct sip_leg *);
-static void in_bridge(struct sip_leg *, const struct dialplan_step *, struct media_session *);
-
-/* The ring ended unanswered: the next step of the chain (voicemail, hangup, the next
- * rule), or 480 when there is none. */
-static void
-in_ring_done(void *arg, const char *why)
-{
-	struct sip_leg *leg = arg;
-	struct call *c = leg->call;
-
-	call_room_end(leg->room, why);
-	leg->room = NULL;
-	ring_stop(leg->ring);
-	leg->ring = NULL;
-	if (leg->recorded)
-		return;
-	if (c->step + 1 >= c->decision.n_steps) {
-		in_reject(leg, 480, "Temporarily Unavailable", "no_answer");
-		return;
-	}
-	c->step++;
-	log_info("sip: call %s: no answer (%s): on to the next step", c->id, why);
-	in_run_step(leg);
-}
-
-static void
-in_media_event(struct media_session *ms, const struct media_event *ev, void *arg)
+void
+sip_in_media_event(struct media_session *ms, const struct media_event *ev, void *arg)
 {
 	struct sip_leg *leg = arg;
 
 	(void)ms;
 	if (ev->type == MEDIA_EV_RTP_TIMEOUT && !leg->recorded)
-		in_end(leg, "rtp_timeout");
+		sip_in_end(leg, "rtp_timeout");
 	else if (ev->type == MEDIA_EV_DTMF && leg->room != NULL)
 		call_room_dtmf(leg->room, ev->digit);
 	else if (ev->type == MEDIA_EV_DTMF && leg->fwd != NULL)
 		fwd_bridge_digit(leg->fwd, ev->digit);
-}
-
-static void in_ring_desk(struct sip_leg *, const struct dialplan_step *);
-
-/* The awaited user or bot is in the room: the call is answered and bridged to it. */
-static void
-in_room_arrived(void *arg, const char *identity)
-{
-	struct sip_leg *leg = arg;
-	struct call *c = leg->call;
-	char *answer = NULL;
-	int status = 488;
-
-	if (leg->recorded || leg->ring == NULL)
-		return;
-	ring_answered(leg->ring);
-	leg->ring = NULL;
-	if (leg->offer == NULL || (leg->ms = media_session_new(c->cfg, c->trunk, leg->offer,
-	    leg->offer_len, &answer, &status, in_media_event, leg)) == NULL) {
-		log_warn("sip: call %s: %s answered but the caller's SDP cannot be: %d", c->id,
-		    identity, status);
-		in_reject(leg, status, sip_status_phrase(status) ? sip_status_phrase(status) :
-		    "Not Acceptable Here", "media_refused");
-		return;
-	}
-	log_info("sip: call %s: answered by %s", c->id, identity);
-	nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-	    SIPTAG_PAYLOAD_STR(answer), TAG_END());
-	free(answer);
-	if (call_room_bridge(leg->room, leg->ms) != 0) {
-		in_end(leg, "bridge_failed");
-		return;
-	}
-	call_room_status(leg->room, "active");
-}
-
-/* Everyone the caller was talking to has left. */
-static void
-in_room_empty(void *arg)
-{
-	struct sip_leg *leg = arg;
-
-	if (!leg->recorded)
-		in_end(leg, "room_empty");
-}
-
-static void
-in_room_lost(void *arg, const char *why)
-{
-	struct sip_leg *leg = arg;
-
-	(void)why;
-	if (leg->ring != NULL)
-		in_ring_done(leg, "livekit_lost");
-	else if (!leg->recorded)
-		in_end(leg, "livekit_lost");
-}
-
-/* A digit from the room, to the carrier as the trunk wants it. */
-static void
-in_room_dtmf(void *arg, char digit)
-{
-	struct sip_leg *leg = arg;
-	char body[48];
-
-	if (leg->ms == NULL || leg->recorded)
-		return;
-	if (leg->call->trunk->dtmf == DTMF_INFO) {
-		snprintf(body, sizeof(body), "Signal=%c\r\nDuration=160\r\n", digit);
-		nua_info(leg->nh, SIPTAG_CONTENT_TYPE_STR("application/dtmf-relay"),
-		    SIPTAG_PAYLOAD_STR(body), TAG_END());
-	} else if (media_session_send_dtmf(leg->ms, digit) != 0) {
-		log_warn("sip: call %s: digit %c not sent to the caller", leg->call->id, digit);
-	}
-}
-
-static void in_room_transfer(void *, const char *, const char *, const char *);
-
-static const struct call_room_cb in_room_cb = {
-	.arrived = in_room_arrived,
-	.empty = in_room_empty,
-	.lost = in_room_lost,
-	.dtmf = in_room_dtmf,
-	.transfer = in_room_transfer,
-};
-
-static int
-in_ring_ready(void *arg, const char *room)
-{
-	struct sip_leg *leg = arg;
-	const struct dialplan_step *st = &leg->call->decision.steps[leg->call->step];
-	char await[256];
-
-	ring_identity(st->extension, await, sizeof(await));
-	leg->room = call_room_join(leg->call, room, await, NULL, "ringing", &in_room_cb, leg);
-	return leg->room != NULL ? 0 : -1;
-}
-
-/* ring_extension: 180 Ringing while the extension's user or bot is called to the room;
- * the caller's participant waits there and answers when they arrive. */
-static void
-in_ring(struct sip_leg *leg, const struct dialplan_step *st)
-{
-	struct call *c = leg->call;
-
-	if (st->extension->type == EXT_SIP) {
-		in_ring_desk(leg, st);
-		return;
-	}
-	nua_respond(leg->nh, SIP_180_RINGING, TAG_END());
-	c->state = CALL_RINGING;
-	store_call_set_state(c->id, "ringing");
-	leg->ring = ring_start(c, st, in_ring_ready, in_ring_done, leg);
-}
-
-/* The Refer-To of a forward target: a SIP URI as written, or the E.164 number at the
- * carrier the call came from (the trunk's address, else its registrar). */
-static char *
-in_refer_uri(const struct call *c, const char *target)
-{
-	su_home_t home[1] = { SU_HOME_INIT(home) };
-	const char *carrier = c->trunk->address[0] ? c->trunk->address : c->trunk->registrar;
-	url_t *u;
-	char *r;
-
-	if (strncmp(target, "sip:", 4) == 0 || strncmp(target, "sips:", 5) == 0)
-		return xstrdup(target);
-	u = url_make(home, carrier);
-	if (u == NULL || u->url_host == NULL)
-		r = NULL;
-	else
-		r = xasprintf("sip:%s@%s%s%s", target, u->url_host, u->url_port ? ":" : "",
-		    u->url_port ? u->url_port : "");
-	su_home_deinit(home);
-	return r;
-}
-
-/* forward by REFER: the call is answered (REFER needs a dialog), then the carrier is
- * asked to transfer it (RFC 3515) once the ACK is in; its NOTIFYs say how it went. */
-static void
-in_refer(struct sip_leg *leg, const struct dialplan_step *st)
-{
-	struct call *c = leg->call;
-	char *answer = NULL;
-	int status = 500;
-
-	if ((leg->refer_to = in_refer_uri(c, st->target)) == NULL) {
-		log_warn("sip: call %s: trunk %s has no carrier address to REFER to", c->id,
-		    c->trunk->id);
-		in_reject(leg, 480, "Temporarily Unavailable", "refer_failed");
-		return;
-	}
-	if (leg->offer == NULL || (leg->ms = media_session_new(c->cfg, c->trunk, leg->offer,
-	    leg->offer_len, &answer, &status, in_media_event, leg)) == NULL) {
-		if (leg->offer == NULL)
-			status = 488;
-		in_reject(leg, status, sip_status_phrase(status) ? sip_status_phrase(status) :
-		    "Not Acceptable Here", "media_refused");
-		return;
-	}
-	nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-	    SIPTAG_PAYLOAD_STR(answer), TAG_END());
-	free(answer);
-}
-
-static void
-in_refer_send(struct sip_leg *leg)
-{
-	struct call *c = leg->call;
-
-	leg->refer_sent = 1;
-	call_uuid(leg->fwd_leg);
-	store_leg_insert(&(struct store_leg){ .id = leg->fwd_leg, .call_id = c->id,
-	    .kind = "forward", .identity = leg->refer_to, .state = "referring",
-	    .started_ms = loop_now_ms() });
-	log_info("sip: call %s: REFER to %s", c->id, leg->refer_to);
-	nua_refer(leg->nh, SIPTAG_REFER_TO_STR(leg->refer_to), TAG_END());
-}
-
-/* The transfer's outcome: the REFER's own answer, or the status in a NOTIFY's sipfrag. */
-static void
-in_refer_outcome(struct sip_leg *leg, int status, const char *how)
-{
-	const struct dialplan_step *st = &leg->call->decision.steps[leg->call->step];
-
-	if (status < 200 || leg->refer_sent != 1)
-		return;
-	leg->refer_sent = 2;	/* decided: later NOTIFYs change nothing */
-	if (leg->xfer && status >= 300) {
-		/* The caller is still in the room with whoever asked: the call goes on. */
-		log_warn("sip: call %s: transfer to %s failed (%s %d): the call stays in the room",
-		    leg->call->id, leg->refer_to, how, status);
-		store_leg_ended(leg->fwd_leg, 0, "refer_failed", status);
-		free(leg->refer_to);
-		leg->refer_to = NULL;
-		leg->refer_sent = 0;
-		leg->xfer = 0;
-		return;
-	}
-	if (status < 300) {
-		log_info("sip: call %s: transferred to %s (%s %d)", leg->call->id, leg->refer_to,
-		    how, status);
-		store_leg_answered(leg->fwd_leg, 0);
-		store_leg_ended(leg->fwd_leg, 0, "referred", status);
-		in_end(leg, leg->xfer ? "transferred" : "forwarded");
-	} else {
-		log_warn("sip: call %s: transfer to %s failed (%s %d)", leg->call->id,
-		    leg->refer_to, how, status);
-		store_leg_ended(leg->fwd_leg, 0, "refer_failed", status);
-		if (st->rule->fallback_bridge && leg->ms != NULL && !leg->recorded) {
-			log_info("sip: call %s: falling back to forward by bridge", leg->call->id);
-			in_bridge(leg, st, leg->ms);
-			return;
-		}
-		in_end(leg, "refer_failed");
-	}
-}
-
-static void
-in_notify(struct sip_leg *leg, const sip_t *sip)
-{
-	int status = 0;
-
-	if (leg->refer_sent != 1 || leg->recorded || sip == NULL || sip->sip_payload == NULL)
-		return;
-	/* message/sipfrag: "SIP/2.0 200 OK" */
-	if (sip->sip_payload->pl_len > 12 && strncmp(sip->sip_payload->pl_data, "SIP/2.0 ", 8) == 0)
-		status = atoi(sip->sip_payload->pl_data + 8);
-	if (status >= 200)
-		in_refer_outcome(leg, status, "NOTIFY");
-}
-
-/* forward by bridge: what the bridge asks to be said to the caller. */
-static void
-in_fwd_ringing(void *arg)
-{
-	struct sip_leg *leg = arg;
-
-	if (leg->answered || leg->early || leg->recorded)
-		return;
-	nua_respond(leg->nh, SIP_180_RINGING, TAG_END());
-	if (leg->call->state != CALL_RINGING) {
-		leg->call->state = CALL_RINGING;
-		store_call_set_state(leg->call->id, "ringing");
-	}
-}
-
-static void
-in_fwd_early(void *arg, const char *sdp)
-{
-	struct sip_leg *leg = arg;
-
-	if (leg->answered || leg->recorded)
-		return;
-	leg->early = 1;
-	nua_respond(leg->nh, SIP_183_SESSION_PROGRESS, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-	    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
-	if (leg->call->state != CALL_RINGING) {
-		leg->call->state = CALL_RINGING;
-		store_call_set_state(leg->call->id, "ringing");
-	}
-}
-
-static void
-in_fwd_answer(void *arg, const char *sdp)
-{
-	struct sip_leg *leg = arg;
-
-	if (leg->answered || leg->recorded)
-		return;
-	log_info("sip: call %s: forward: the target answered: answering the caller",
-	    leg->call->id);
-	nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-	    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
-}
-
-/* The target's failure as the caller's answer: what tells the caller something (busy,
- * declined, no such number) passes; the rest is 480. */
-static int
-in_fwd_status(int status)
-{
-	switch (status) {
-	case 404: case 480: case 486: case 600: case 603: case 604:
-		return status;
-	}
-	return 480;
-}
-
-static void
-in_fwd_failed(void *arg, int status, const char *cause)
-{
-	struct sip_leg *leg = arg;
-	struct call *c = leg->call;
-	int st = in_fwd_status(status);
-
-	fwd_bridge_free(leg->fwd, cause);
-	leg->fwd = NULL;
-	if (leg->recorded)
-		return;
-	log_info("sip: call %s: forward failed: %s (%d)", c->id, cause, status);
-	if (leg->answered) {
-		in_end(leg, "forward_failed");
-	} else if (c->step + 1 < c->decision.n_steps) {
-		c->step++;
-		in_run_step(leg);
-	} else {
-		in_reject(leg, st, sip_status_phrase(st) ? sip_status_phrase(st) :
-		    "Temporarily Unavailable", "forward_failed");
-	}
-}
-
-static void
-in_fwd_ended(void *arg, const char *cause)
-{
-	struct sip_leg *leg = arg;
-
-	fwd_bridge_free(leg->fwd, cause);
-	leg->fwd = NULL;
-	in_end(leg, cause);
-}
-
-static void
-in_fwd_info_digit(void *arg, char digit)
-{
-	struct sip_leg *leg = arg;
-	char body[48];
-
-	snprintf(body, sizeof(body), "Signal=%c\r\nDuration=100\r\n", digit);
-	nua_info(leg->nh, SIPTAG_CONTENT_TYPE_STR("application/dtmf-relay"),
-	    SIPTAG_PAYLOAD_STR(body), TAG_END());
-}
-
-static const struct fwd_bridge_ops in_fwd_ops = {
-	.ringing = in_fwd_ringing,
-	.early = in_fwd_early,
-	.answer = in_fwd_answer,
-	.failed = in_fwd_failed,
-	.ended = in_fwd_ended,
-	.info_digit = in_fwd_info_digit,
-};
-
-/* A desk phone rung by ring_extension: what its side asks, as forward by bridge does,
- * except that a phone that does not answer sends the call to on_no_answer. */
-static void
-in_desk_failed(void *arg, int status, const char *cause)
-{
-	struct sip_leg *leg = arg;
-
-	(void)status;
-	sip_desk_free(leg->desk, cause);
-	leg->desk = NULL;
-	if (!leg->recorded)
-		in_ring_done(leg, cause);
-}
-
-static void
-in_desk_ended(void *arg, const char *cause)
-{
-	struct sip_leg *leg = arg;
-
-	sip_desk_free(leg->desk, cause);
-	leg->desk = NULL;
-	in_end(leg, cause);
-}
-
-/* The caller heard 180 when the ring began: the phone's own 180s add nothing. */
-static void
-in_desk_ringing(void *arg)
-{
-	struct sip_leg *leg = arg;
-
-	if (leg->call->state != CALL_RINGING)
-		in_fwd_ringing(arg);
-}
-
-static const struct fwd_bridge_ops in_desk_ops = {
-	.ringing = in_desk_ringing,
-	.early = in_fwd_early,
-	.answer = in_fwd_answer,
-	.failed = in_desk_failed,
-	.ended = in_desk_ended,
-	.info_digit = in_fwd_info_digit,
-};
-
-static void
-in_ring_desk(struct sip_leg *leg, const struct dialplan_step *st)
-{
-	struct call *c = leg->call;
-	const char *why = "not_registered";
-
-	if (leg->offer == NULL) {
-		in_reject(leg, 488, "Not Acceptable Here", "no_offer");
-		return;
-	}
-	leg->desk = sip_desk_ring(c, st->extension, st->timeout, leg->offer, leg->offer_len,
-	    in_media_event, leg, &in_desk_ops, leg, &why);
-	if (leg->desk == NULL) {
-		in_ring_done(leg, why);
-		return;
-	}
-	in_fwd_ringing(leg);
-}
-
-/* forward by bridge: the target is called through the DID's trunk; the caller is
- * answered when it answers (or hears its early media). answered_ms: the session of a
- * call already answered for a REFER that failed. */
-static void
-in_bridge(struct sip_leg *leg, const struct dialplan_step *st,
-    struct media_session *answered_ms)
-{
-	struct call *c = leg->call;
-	enum fwd_bridge_refusal why = FWD_BRIDGE_FAILED;
-	const char *cause;
-
-	if (answered_ms == NULL && leg->offer == NULL) {
-		log_warn("sip: call %s: INVITE without SDP (delayed offer) cannot be bridged: "
-		    "answering 488", c->id);
-		in_reject(leg, 488, "Not Acceptable Here", "no_offer");
-		return;
-	}
-	leg->fwd = fwd_bridge_start(c, st->target, st->rule->timeout, leg->offer,
-	    leg->offer_len, answered_ms, in_media_event, leg, &in_fwd_ops, leg, &why);
-	if (leg->fwd != NULL) {
-		if (answered_ms != NULL)
-			leg->ms = NULL;		/* the bridge's now */
-		return;
-	}
-	cause = why == FWD_BRIDGE_DENIED ? "forward_denied" : "forward_failed";
-	if (leg->answered) {
-		in_end(leg, cause);
-	} else if (c->step + 1 < c->decision.n_steps) {
-		log_info("sip: call %s: %s: on to the next step", c->id, cause);
-		c->step++;
-		in_run_step(leg);
-	} else if (why == FWD_BRIDGE_DENIED) {
-		in_reject(leg, 403, "Forbidden", cause);
-	} else {
-		in_reject(leg, 480, "Temporarily Unavailable", cause);
-	}
-}
-
-/* A transfer of an answered call in a room, asked by a participant or scaidial-ctl:
- * REFER (the carrier takes the caller elsewhere; on failure the caller stays in the room)
- * or bridge (the target is called through the trunk and the caller, who leaves the room
- * at once, is connected to it when it answers; a failure ends the call). */
-static int
-in_transfer(struct sip_leg *leg, const char *target, const char *method, char *err,
-    size_t errlen)
-{
-	struct call *c = leg->call;
-	enum fwd_bridge_refusal why = FWD_BRIDGE_FAILED;
-	struct media_session *ms = leg->ms;
-
-	if (method == NULL || method[0] == '\0')
-		method = "refer";
-	if (strcmp(method, "refer") != 0 && strcmp(method, "bridge") != 0) {
-		snprintf(err, errlen, "method '%s': refer or bridge", method);
-		return -1;
-	}
-	if (!leg->answered || leg->room == NULL || leg->recorded || ms == NULL) {
-		snprintf(err, errlen, "call %s is not an answered call in a room", c->id);
-		return -1;
-	}
-	if (leg->refer_sent == 1 || leg->fwd != NULL) {
-		snprintf(err, errlen, "call %s is being transferred already", c->id);
-		return -1;
-	}
-	if (!policy_target_allowed(c->tenant, target)) {
-		snprintf(err, errlen, "%s is not allowed for tenant %s (policy outbound_allow)",
-		    target, c->tenant->id);
-		log_warn("sip: call %s: transfer to %s refused by tenant %s's outbound_allow",
-		    c->id, target, c->tenant->id);
-		return -1;
-	}
-	if (strcmp(method, "refer") == 0) {
-		if ((leg->refer_to = in_refer_uri(c, target)) == NULL) {
-			snprintf(err, errlen, "trunk %s has no carrier address to REFER to",
-			    c->trunk->id);
-			return -1;
-		}
-		leg->xfer = 1;
-		in_refer_send(leg);
-		return 0;
-	}
-	leg->fwd = fwd_bridge_start(c, target, IN_XFER_RING_S, NULL, 0, ms, in_media_event, leg,
-	    &in_fwd_ops, leg, &why);
-	if (leg->fwd == NULL) {
-		snprintf(err, errlen, "%s", why == FWD_BRIDGE_DENIED ?
-		    "the target is not allowed (policy outbound_allow)" :
-		    "the target could not be called (see the daemon's log)");
-		return -1;
-	}
-	leg->ms = NULL;		/* the bridge's now */
-	log_info("sip: call %s: transfer by bridge to %s: the caller leaves the room", c->id,
-	    target);
-	call_room_end(leg->room, "transferred");
-	leg->room = NULL;
-	return 0;
-}
-
-static void
-in_room_transfer(void *arg, const char *identity, const char *target, const char *method)
-{
-	struct sip_leg *leg = arg;
-	char err[200];
-
-	if (in_transfer(leg, target, method, err, sizeof(err)) != 0)
-		log_warn("sip: call %s: transfer asked by %s refused: %s", leg->call->id,
-		    identity, err);
-}
-
-int
-sip_in_transfer(const char *call_id, const char *target, const char *method, char *err,
-    size_t errlen)
-{
-	struct call *c = call_find(call_id);
-
-	if (c == NULL || c->sip == NULL) {
-		snprintf(err, errlen, "no inbound call '%s' in progress", call_id);
-		return -1;
-	}
-	return in_transfer(c->sip, target, method, err, errlen);
+	else if (ev->type == MEDIA_EV_DTMF && leg->desk != NULL)
+		sip_desk_digit(leg->desk, ev->digit);
 }
 
 /* Carries out the call's current dialplan step. */
-static void
-in_run_step(struct sip_leg *leg)
+void
+sip_in_run_step(struct sip_leg *leg)
 {
 	struct call *c = leg->call;
 	const struct dialplan_step *st = &c->decision.steps[c->step];
@@ -758,21 +186,21 @@ in_run_step(struct sip_leg *leg)
 	switch (st->action) {
 	case ACTION_HANGUP:
 		status = st->status ? st->status : 603;
-		in_reject(leg, status, sip_status_phrase(status) ? sip_status_phrase(status) :
+		sip_in_reject(leg, status, sip_status_phrase(status) ? sip_status_phrase(status) :
 		    "Declined", "dialplan_hangup");
 		return;
 	case ACTION_VOICEMAIL:
 		in_voicemail(leg, st->extension);
 		return;
 	case ACTION_RING_EXTENSION:
-		in_ring(leg, st);
+		sip_in_room_ring(leg, st);
 		return;
 	case ACTION_FORWARD:
 		if (st->method == FORWARD_REFER) {
-			in_refer(leg, st);
+			sip_in_fwd_refer(leg, st);
 			return;
 		}
-		in_bridge(leg, st, NULL);
+		sip_in_fwd_bridge(leg, st, NULL);
 		return;
 	}
 }
@@ -830,13 +258,13 @@ in_invite_desk(nua_handle_t *nh, const sip_t *sip, const struct sip_src *src)
 	log_info("sip: call %s: desk phone %s (tenant %s) at %s dials %s through trunk %s as "
 	    "%s", c->id, e->id, e->tenant->id, src->text, number, t->id, cid);
 	if (leg->offer == NULL) {
-		in_reject(leg, 488, "Not Acceptable Here", "no_offer");
+		sip_in_reject(leg, 488, "Not Acceptable Here", "no_offer");
 		return;
 	}
 	leg->fwd = fwd_bridge_start(c, number, 0, leg->offer, leg->offer_len, NULL,
-	    in_media_event, leg, &in_fwd_ops, leg, &why);
+	    sip_in_media_event, leg, &sip_in_fwd_ops, leg, &why);
 	if (leg->fwd == NULL)
-		in_reject(leg, why == FWD_BRIDGE_DENIED ? 403 : 480, why == FWD_BRIDGE_DENIED ?
+		sip_in_reject(leg, why == FWD_BRIDGE_DENIED ? 403 : 480, why == FWD_BRIDGE_DENIED ?
 		    "Forbidden" : "Temporarily Unavailable", why == FWD_BRIDGE_DENIED ?
 		    "forward_denied" : "forward_failed");
 }
@@ -929,10 +357,10 @@ in_invite_new(nua_handle_t *nh, const sip_t *sip)
 	if (dr != DIALPLAN_OK) {
 		log_warn("sip: call %s: dialplan %s has no rule for this call: answering 480",
 		    c->id, did->dialplan->id);
-		in_reject(leg, 480, "Temporarily Unavailable", "no_rule");
+		sip_in_reject(leg, 480, "Temporarily Unavailable", "no_rule");
 		return;
 	}
-	in_run_step(leg);
+	sip_in_run_step(leg);
 }
 
 static void
@@ -1060,6 +488,8 @@ in_info(struct sip_leg *leg, const sip_t *sip)
 		call_room_dtmf(leg->room, digit);
 	else if (leg->fwd != NULL)
 		fwd_bridge_digit(leg->fwd, digit);
+	if (leg->desk != NULL)
+		sip_desk_digit(leg->desk, digit);
 }
 
 static void
@@ -1069,7 +499,7 @@ in_state(struct sip_leg *leg, tagi_t *tags)
 
 	tl_gets(tags, NUTAG_CALLSTATE_REF(cs), TAG_END());
 	if (cs == nua_callstate_ready && leg->refer_to != NULL && !leg->refer_sent)
-		in_refer_send(leg);
+		sip_in_fwd_refer_send(leg);
 	if (cs == nua_callstate_ready && !leg->answered) {
 		leg->answered = 1;
 		leg->call->state = CALL_ANSWERED;
@@ -1077,6 +507,8 @@ in_state(struct sip_leg *leg, tagi_t *tags)
 		store_call_answered(leg->call->id, 0);
 		store_leg_answered(leg->call->leg_id, 0);
 		call_events_answered(leg->call);
+		if (leg->end_on_ready[0] != '\0')
+			sip_in_end(leg, leg->end_on_ready);
 	}
 	if (cs == nua_callstate_terminated) {
 		in_record_end(leg, "terminated", 0);
@@ -1105,11 +537,11 @@ sip_in_event(nua_event_t ev, int status, const char *phrase, nua_handle_t *nh,
 		return;
 	case nua_i_notify:
 		if (leg != NULL)
-			in_notify(leg, sip);
+			sip_in_fwd_notify(leg, sip);
 		return;
 	case nua_r_refer:
 		if (leg != NULL && status >= 300)
-			in_refer_outcome(leg, status, "REFER");
+			sip_in_fwd_refer_outcome(leg, status, "REFER");
 		return;
 	case nua_i_options:
 		if (owner == NULL)
@@ -1141,8 +573,8 @@ sip_in_event(nua_event_t ev, int status, const char *phrase, nua_handle_t *nh,
 		nua_handle_destroy(nh);
 }
 
-static void
-in_end(struct sip_leg *leg, const char *cause)
+void
+sip_in_end(struct sip_leg *leg, const char *cause)
 {
 	if (leg->recorded)
 		return;
@@ -1150,7 +582,7 @@ in_end(struct sip_leg *leg, const char *cause)
 		nua_bye(leg->nh, TAG_END());
 		in_record_end(leg, cause, 0);
 	} else {
-		in_reject(leg, 503, "Service Unavailable", cause);
+		sip_in_reject(leg, 503, "Service Unavailable", cause);
 	}
 }
 
@@ -1160,7 +592,7 @@ sip_in_stop_all(const char *cause)
 	in_stopping = 1;
 	for (struct call *c = call_first(); c != NULL; c = c->next)
 		if (c->sip != NULL)
-			in_end(c->sip, cause);
+			sip_in_end(c->sip, cause);
 }
 
 int
@@ -1170,7 +602,7 @@ sip_in_hangup(const char *call_id, const char *cause)
 
 	if (c == NULL || c->sip == NULL)
 		return -1;
-	in_end(c->sip, cause);
+	sip_in_end(c->sip, cause);
 	return 0;
 }
 

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <arpa/inet.h>
 #include <sofia-sip/url.h>
@@ -22,6 +21,7 @@
 #include "log.h"
 #include "loop.h"
 #include "media.h"
+#include "sip_info.h"
 #include "sip_out.h"
 #include "xmalloc.h"
 
@@ -436,6 +436,11 @@ out_r_invite(struct sip_out *o, int status, const char *phrase, const sip_t *sip
 			log_warn("sip: call %s: outbound leg: %d %s: %s", o->log_id, status, phrase,
 			    o->challenges > 1 ? "challenged again" : "no credentials to answer with");
 			out_ended(o, status, "auth_failed");
+			/* nua keeps a challenged INVITE open for an answer that will not come:
+			 * there is no dialog, so the handle goes now. */
+			nua_handle_bind(o->nh, NULL);
+			nua_handle_destroy(o->nh);
+			o->nh = NULL;
 			return;
 		}
 		log_info("sip: call %s: outbound leg: %d %s: answering the challenge as %s",
@@ -486,33 +491,16 @@ out_i_invite(struct sip_out *o, const sip_t *sip)
 	free(answer);
 }
 
-/* SIP INFO digits: application/dtmf-relay ("Signal=5") or application/dtmf ("5"). */
 static void
 out_i_info(struct sip_out *o, const sip_t *sip)
 {
-	const char *b, *end, *ct;
-	char digit = 0;
+	char digit;
 
-	if (sip == NULL || sip->sip_payload == NULL || sip->sip_content_type == NULL ||
-	    (ct = sip->sip_content_type->c_type) == NULL)
+	if (sip == NULL || sip->sip_payload == NULL || sip->sip_content_type == NULL)
 		return;
-	b = sip->sip_payload->pl_data;
-	end = b + sip->sip_payload->pl_len;
-	if (strcasecmp(ct, "application/dtmf-relay") == 0) {
-		for (; b + 7 <= end; b++)
-			if (strncasecmp(b, "Signal=", 7) == 0) {
-				for (b += 7; b < end && (*b == ' ' || *b == '\t'); b++)
-					;
-				digit = b < end ? *b : 0;
-				break;
-			}
-	} else if (strcasecmp(ct, "application/dtmf") == 0) {
-		for (; b < end && (*b == ' ' || *b == '\t'); b++)
-			;
-		digit = b < end ? *b : 0;
-	}
-	if (!((digit >= '0' && digit <= '9') || digit == '*' || digit == '#' ||
-	    (digit >= 'A' && digit <= 'D')))
+	digit = sip_info_digit(sip->sip_content_type->c_type, sip->sip_payload->pl_data,
+	    sip->sip_payload->pl_len);
+	if (digit == 0)
 		return;
 	log_info("sip: call %s: outbound leg: INFO digit %c", o->log_id, digit);
 	out_digit(o, digit);

@@ -32,6 +32,8 @@ struct binding {
 	struct sip_src	 src;
 	char		 transport[4];
 	char		*user_agent;
+	char		*call_id;	/* of the REGISTERs that made and refresh it, */
+	uint32_t	 cseq;		/* and the latest one's CSeq (RFC 3261 10.3 step 7) */
 	int64_t		 registered_ms;
 	int64_t		 refreshed_ms;
 	int64_t		 expires_at;	/* monotonic ms */
@@ -98,6 +100,7 @@ reg_binding_clear(struct binding *b)
 {
 	free(b->contact);
 	free(b->user_agent);
+	free(b->call_id);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -302,6 +305,9 @@ reg_apply(struct aor *a, const struct reg_contact *c, const sip_t *sip,
 		reg_transport(sip, b->transport);
 		free(b->user_agent);
 		b->user_agent = xstrndup(ua, strnlen(ua, 200));
+		free(b->call_id);
+		b->call_id = xstrdup(sip->sip_call_id->i_id);
+		b->cseq = sip->sip_cseq->cs_seq;
 		b->refreshed_ms = now;
 		b->expires_at = mono + (int64_t)c->expires * 1000;
 		log_debug("registrar: extension %s (tenant %s): refreshed <%s> from %s/%s, "
@@ -321,12 +327,29 @@ reg_apply(struct aor *a, const struct reg_contact *c, const sip_t *sip,
 	b->src = *src;
 	reg_transport(sip, b->transport);
 	b->user_agent = xstrndup(ua, strnlen(ua, 200));
+	b->call_id = xstrdup(sip->sip_call_id->i_id);
+	b->cseq = sip->sip_cseq->cs_seq;
 	b->registered_ms = b->refreshed_ms = now;
 	b->expires_at = mono + (int64_t)c->expires * 1000;
 	log_info("registrar: extension %s (tenant %s): registered <%s> from %s/%s, expires %d s, "
 	    "\"%s\"", a->ext, a->tenant, b->contact, b->source, b->transport, c->expires,
 	    b->user_agent);
 	reg_event(a, b, "registered", c->expires, "");
+}
+
+/* RFC 3261 10.3 step 7: a REGISTER older than the one that last touched a binding (same
+ * Call-ID, CSeq not higher) arrived out of order and must not undo the newer one. */
+static bool
+reg_out_of_order(const struct aor *a, const struct reg_contact *cs, size_t n,
+    const sip_t *sip)
+{
+	for (size_t i = 0; a != NULL && i < n; i++)
+		for (size_t k = 0; k < a->n; k++)
+			if (strcmp(a->b[k].contact, cs[i].uri) == 0 &&
+			    strcmp(a->b[k].call_id, sip->sip_call_id->i_id) == 0 &&
+			    sip->sip_cseq->cs_seq <= a->b[k].cseq)
+				return true;
+	return false;
 }
 
 /* 200 OK listing every binding the extension now has, each with its lifetime left. */
@@ -373,6 +396,14 @@ reg_bindings(nua_handle_t *nh, const sip_t *sip, const struct sip_src *src,
 	if (status != 0) {
 		log_info("registrar: extension %s (tenant %s): REGISTER from %s answered %d",
 		    e->id, e->tenant->id, src->text, status);
+		goto out;
+	}
+	if (reg_out_of_order(reg_aor_get(e, false), cs, n, sip)) {
+		nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, NUTAG_WITH_THIS(reg_nua), TAG_END());
+		nua_handle_destroy(nh);
+		log_info("registrar: extension %s (tenant %s): REGISTER from %s out of order "
+		    "(CSeq %u): answered 500", e->id, e->tenant->id, src->text,
+		    sip->sip_cseq->cs_seq);
 		goto out;
 	}
 	a = reg_aor_get(e, n > 0 || wildcard);

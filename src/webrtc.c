@@ -26,6 +26,7 @@ struct webrtc {
 	int		 gathering;
 	int		 remote_set;
 	int		 failed;
+	char		 transport[8];	/* of the selected pair */
 	GCancellable	*cancel;
 	uint8_t		 rx[WEBRTC_MAX_PACKET + DTLS_SRTP_TRAILER];
 };
@@ -71,6 +72,25 @@ webrtc_on_state(NiceAgent *agent, guint stream, guint comp, guint state, gpointe
 	log_debug("webrtc: ICE %s", nice_component_state_to_string(state));
 	if (state == NICE_COMPONENT_STATE_FAILED)
 		webrtc_fail(w, "ICE failed");
+}
+
+/* Which pair carries the media: the ICE-TCP fallback is visible here (and in the log). */
+static void
+webrtc_on_pair(NiceAgent *agent, guint stream, guint comp, NiceCandidate *l, NiceCandidate *r,
+    gpointer arg)
+{
+	struct webrtc *w = arg;
+	char la[NICE_ADDRESS_STRING_LEN], ra[NICE_ADDRESS_STRING_LEN];
+
+	(void)agent;
+	(void)stream;
+	(void)comp;
+	g_strlcpy(w->transport, l->transport == NICE_CANDIDATE_TRANSPORT_UDP ? "udp" : "tcp",
+	    sizeof w->transport);
+	nice_address_to_string(&l->addr, la);
+	nice_address_to_string(&r->addr, ra);
+	log_info("webrtc: ICE pair %s %s:%u -> %s:%u", w->transport, la,
+	    nice_address_get_port(&l->addr), ra, nice_address_get_port(&r->addr));
 }
 
 static void
@@ -126,8 +146,8 @@ webrtc_on_recv(NiceAgent *agent, guint stream, guint comp, guint len, gchar *buf
 		return;
 	memcpy(w->rx, buf, len);
 	if ((w->rx[1] & 0x7f) >= 64 && (w->rx[1] & 0x7f) <= 95) {
-		/* RTCP: reports from the SFU; nothing here needs them yet. */
-		(void)dtls_unprotect_rtcp(w->dtls, w->rx, &n);
+		if (dtls_unprotect_rtcp(w->dtls, w->rx, &n) == 0 && w->cb->rtcp != NULL)
+			w->cb->rtcp(w->arg, w->rx, (size_t)n);
 		return;
 	}
 	if (dtls_unprotect_rtp(w->dtls, w->rx, &n) != 0)
@@ -215,6 +235,7 @@ webrtc_new(GMainContext *ctx, const struct webrtc_cb *cb, void *arg)
 	nice_agent_set_stream_name(w->agent, w->stream, "audio");
 	g_signal_connect(w->agent, "new-candidate-full", G_CALLBACK(webrtc_on_candidate), w);
 	g_signal_connect(w->agent, "component-state-changed", G_CALLBACK(webrtc_on_state), w);
+	g_signal_connect(w->agent, "new-selected-pair-full", G_CALLBACK(webrtc_on_pair), w);
 	if (!nice_agent_attach_recv(w->agent, w->stream, 1, ctx, webrtc_on_recv, w) ||
 	    !nice_agent_get_local_credentials(w->agent, w->stream, &w->ufrag, &w->pwd)) {
 		why = "nice_agent_attach_recv";
@@ -416,6 +437,21 @@ webrtc_send_rtp(struct webrtc *w, uint8_t *buf, int len)
 		return -1;
 	return nice_agent_send(w->agent, w->stream, 1, (guint)len, (const gchar *)buf) == len ?
 	    0 : -1;
+}
+
+int
+webrtc_send_rtcp(struct webrtc *w, uint8_t *buf, int len)
+{
+	if (dtls_protect_rtcp(w->dtls, buf, &len) != 0)
+		return -1;
+	return nice_agent_send(w->agent, w->stream, 1, (guint)len, (const gchar *)buf) == len ?
+	    0 : -1;
+}
+
+const char *
+webrtc_transport(const struct webrtc *w)
+{
+	return w->transport;
 }
 
 int

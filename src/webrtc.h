@@ -26,6 +26,8 @@ struct webrtc_cb {
 	void	(*state)(void *arg, enum webrtc_state, const char *why);
 	/* A decrypted RTP packet (not RTCP); buf may be modified. */
 	void	(*rtp)(void *arg, uint8_t *buf, size_t len);
+	/* A decrypted RTCP compound packet; NULL: RTCP is dropped. */
+	void	(*rtcp)(void *arg, const uint8_t *buf, size_t len);
 	/* DTLS application data (SCTP); NULL when data channels are not used. */
 	void	(*data)(void *arg, const uint8_t *buf, size_t len);
 };
@@ -45,6 +47,10 @@ int	 webrtc_add_remote_candidate(struct webrtc *, const char *cand);
 void	 webrtc_remote_candidates_done(struct webrtc *);
 /* Protects and sends one RTP packet; buf has DTLS_SRTP_TRAILER bytes free after len. */
 int	 webrtc_send_rtp(struct webrtc *, uint8_t *buf, int len);
+/* Protects and sends one RTCP compound packet; the same room needed after len. */
+int	 webrtc_send_rtcp(struct webrtc *, uint8_t *buf, int len);
+/* The selected ICE pair's transport, "udp", "tcp" or "" before ICE has one. */
+const char *webrtc_transport(const struct webrtc *);
 /* SCTP over DTLS; 0 on success. */
 int	 webrtc_send_data(struct webrtc *, const uint8_t *, size_t);
 int	 webrtc_dtls_client(const struct webrtc *);

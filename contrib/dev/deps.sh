@@ -10,7 +10,7 @@ build_pkgs=(build-essential autoconf automake libtool pkg-config
 	libcurl4-openssl-dev libssl-dev libsystemd-dev libjson-c-dev libspandsp-dev
 	libnice-dev libsoup-3.0-dev libprotobuf-c-dev protobuf-c-compiler libusrsctp-dev)
 test_pkgs=(clang libclang-rt-14-dev valgrind socat jq python3 python3-venv tzdata sip-tester sipvicious fail2ban openssl sox baresip-core
-	debhelper dpkg-dev fakeroot lintian systemd strace iproute2)
+	debhelper dpkg-dev fakeroot lintian systemd strace iproute2 chromium)
 
 pkgs=("${build_pkgs[@]}")
 case $what in
@@ -81,9 +81,28 @@ install_pyvenv() {
 	fi
 }
 
+# The softphone page's test (tests/integration/softphone.sh): puppeteer-core drives
+# Debian's chromium, and livekit-client's browser build is served next to the page. Both
+# from npm into the same place as the venv; a node from Debian when there is none.
+install_softphone() {
+	local home=${SCAIDIAL_TEST_HOME:-$HOME/.cache/scaidial-test} pup=24.10.0
+	if ! command -v npm >/dev/null 2>&1; then
+		echo "deps: installing nodejs and npm" >&2
+		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+			nodejs npm >/dev/null
+	fi
+	if [ "$(cat "$home/node/node_modules/puppeteer-core/package.json" 2>/dev/null |
+	    sed -n 's/^  "version": "\(.*\)",$/\1/p')" != "$pup" ]; then
+		echo "deps: installing puppeteer-core $pup into $home/node" >&2
+		mkdir -p "$home/node"
+		npm install --prefix "$home/node" --no-audit --no-fund --silent "puppeteer-core@$pup" >&2
+	fi
+	"$(dirname "$0")/../softphone/fetch-livekit-client.sh" "$home/livekit-client"
+}
+
 case $what in
 run) install_livekit ;;
-test) install_livekit >/dev/null; install_pyvenv ;;
+test) install_livekit >/dev/null; install_pyvenv; install_softphone ;;
 bench) install_livekit >/dev/null; install_pyvenv
 	"$(dirname "$0")/../../bench/setup-livekit-sip.sh" >/dev/null ;;
 esac

@@ -2,12 +2,13 @@
 """lk_peer.py: the LiveKit side of the lk-probe test, on LiveKit's own Python SDKs.
 
   lk_peer.py token KEY SECRET ROOM IDENTITY        print a join token
-  lk_peer.py peer URL TOKEN --tone HZ --from ID [--dtmf DIGITS] [--stay S]
+  lk_peer.py peer URL TOKEN --tone HZ --from ID [--dtmf DIGITS] [--data T=P] [--stay S] [--stats]
                         join, publish a tone, listen to ID, print its dominant frequency,
                         its attributes as they change and the DTMF digits it sends; send
                         DIGITS as SIP DTMF (and --data TOPIC=PAYLOAD) once heard; then
-                        wait for ID to leave, or with
-                        --stay leave S seconds later
+                        wait for ID to leave, or with --stay leave S seconds later;
+                        --stats: at the end, what libwebrtc counted on the audio it
+                        received (packets, lost, concealed samples)
   lk_peer.py wavfreq FILE                          dominant frequency of a WAV's loud part
   lk_peer.py proxy PORT TARGET_PORT --cut-after S [--no-v1]
                         TCP relay on 127.0.0.1 that drops every connection once, S s after
@@ -128,6 +129,22 @@ async def cmd_peer(a):
             await src.capture_frame(rtc.AudioFrame(pcm.tobytes(), 48000, 1, 480))
             t += 480
     tt = asyncio.ensure_future(tone())
+    inbound = {}
+
+    # libwebrtc's own receive statistics, polled while the stream lasts (its entry goes
+    # with the track): the last one is what the whole call looked like to a real receiver.
+    async def poll_stats():
+        while True:
+            await asyncio.sleep(0.5)
+            try:
+                st = await room.get_rtc_stats()
+            except Exception:
+                continue
+            # (with one peer connection, as on /rtc/v1, it is the "publisher" one)
+            for e in list(st.subscriber_stats) + list(st.publisher_stats):
+                if e.WhichOneof("stats") == "inbound_rtp" and e.inbound_rtp.stream.kind == "audio":
+                    inbound[e.inbound_rtp.stream.ssrc] = e.inbound_rtp
+    st_task = asyncio.ensure_future(poll_stats()) if a.stats else None
     rc = 1
     try:
         f, rms = await asyncio.wait_for(got, a.timeout)
@@ -149,6 +166,13 @@ async def cmd_peer(a):
             await asyncio.wait_for(left.wait(), a.timeout)
     except asyncio.TimeoutError:
         print("peer: timed out", flush=True)
+    if st_task is not None:
+        st_task.cancel()
+        for ssrc, i in inbound.items():
+            print(f"peer: inbound ssrc {ssrc} packets {i.received.packets_received} "
+                  f"lost {i.received.packets_lost} nacks {i.inbound.nack_count} "
+                  f"concealed {i.inbound.concealed_samples} "
+                  f"of {i.inbound.total_samples_received} samples", flush=True)
     tt.cancel()
     await room.disconnect()
     return rc
@@ -221,6 +245,7 @@ def main():
     r.add_argument("--dtmf", default="")
     r.add_argument("--stay", type=float, default=None)
     r.add_argument("--data", default="", help="TOPIC=PAYLOAD published once heard")
+    r.add_argument("--stats", action="store_true")
     x = sub.add_parser("proxy")
     x.add_argument("port", type=int)
     x.add_argument("target", type=int)

@@ -22,7 +22,7 @@ PHONE_PORT=$(free_port)
 lk_start_server || { not_ok "livekit-server starts"; done_testing; }
 lk_start_webhooks "$SECRET" || { not_ok "webhook receiver starts"; done_testing; }
 
-sox -n -r 8000 -c 1 -e u-law "$T/tone.wav" synth 12 sine 1000
+sox -n -r 8000 -c 1 -e u-law "$T/tone.wav" synth 20 sine 1000
 sox -n -r 8000 -c 1 -b 16 "$T/tone-1000.wav" synth 20 sine 1000
 write_config
 cat >"$T/etc/scaidial.conf" <<EOF
@@ -86,13 +86,10 @@ check "no INVITE left for any of them" sh -c "! grep -q 'outbound leg: INVITE' '
 
 # ---- 407, 180, 200 from sipp: the user joins, hears the carrier's 1000 Hz; the carrier
 # hangs up.
-uas a uas_fwd_auth "s/@WAIT@/7000/g; s/@END@/bye/g"
-t0=$(date +%s%N)
+uas a uas_fwd_auth "s/@WAIT@/12000/g; s/@END@/bye/g"
 if orig --extension 1001 --to "+1(555)888-0001" --trunk carrier; then
-	ok "originate answers at once: call $(field call_id)"; else
-	not_ok "originate answers at once"; diag "$(cat "$T/orig.err")"; fi
-t1=$(date +%s%N)
-like "$(( (t1 - t0) / 1000000 )) ms" "^[0-9]{1,3} ms$" "the answer does not wait for the carrier ($(( (t1 - t0) / 1000000 )) ms)"
+	ok "originate answers: call $(field call_id)"; else
+	not_ok "originate answers"; diag "$(cat "$T/orig.err")"; fi
 CALL=$(field call_id)
 is "$(field to) $(field from) $(field identity) $(field livekit_url)" \
     "+15558880001 +15551230001 alice@acme ws://127.0.0.1:$LK_PORT" "it returns the number, the caller ID, the user and the LiveKit URL"
@@ -108,6 +105,13 @@ if wait "$UAS_PID"; then ok "sipp: challenged with 407, the digest for acmeuser 
 ended "$CALL"
 is "$(q "select direction || ' ' || action || ' ' || cause || ' ' || (answered_ms > 0) from calls where id = '$CALL'")" \
     "outbound originate callee_bye 1" "recorded: outbound, answered, ended by the carrier"
+# The daemon's log, in its own order: the command was answered before the carrier's 200
+# (which comes after a 407 round and a 180): it did not wait for the call.
+l_ok=$(grep -n "ctl: call $CALL originated" "$T/daemon.log" | head -n 1 | cut -d: -f1)
+l_200=$(grep -n "call $CALL: outbound leg: answered" "$T/daemon.log" | head -n 1 | cut -d: -f1)
+if [ -n "$l_ok" ] && [ -n "$l_200" ] && [ "$l_ok" -lt "$l_200" ]; then
+	ok "originate answered before the carrier did"; else
+	not_ok "originate answered before the carrier did (log lines '$l_ok' '$l_200')"; fi
 is "$(q "select group_concat(kind || ':' || (answered_ms > 0) || ':' || (ended_ms > 0), ' ') from (select * from call_legs where call_id = '$CALL' order by kind)")" \
     "sip:1:1 wave:1:1" "two legs, the SIP one and the user's, both answered and ended"
 check "the Proxy-Authorization answered the carrier's realm" grep -q 'Proxy-Authorization: Digest .*realm="carrier.test"' "$T/a.msg"

@@ -4,7 +4,8 @@ guessing one's password) sends it, and what comes back. Prints the final answer 
 challenged request with the transaction's own headers left out (sip_probe.normalise) and
 the nonce masked, so two answers can be compared byte for byte.
 
-  registrar_probe.py --to HOST:PORT [--from ADDR] [--expires N] [--no-auth] USER PASSWORD
+  registrar_probe.py --to HOST:PORT [--from ADDR] [--expires N] [--no-auth] [--call-id ID]
+                     [--guesses N] USER PASSWORD
 """
 import argparse
 import hashlib
@@ -54,18 +55,30 @@ def main():
     ap.add_argument("--from", dest="src", default="127.0.0.1")
     ap.add_argument("--expires", type=int, default=60)
     ap.add_argument("--no-auth", action="store_true", help="print the challenge itself")
+    ap.add_argument("--call-id", help="the REGISTERs' Call-ID (default: a fresh one)")
+    ap.add_argument("--guesses", type=int, default=1,
+                    help="try PASSWORD0..PASSWORD(N-1) in turn, quickly (a guesser)")
     ap.add_argument("user")
     ap.add_argument("password")
     a = ap.parse_args()
-    callid = "%016x@%s" % (random.getrandbits(64), a.src)
+    if a.guesses > 1:
+        out = None
+        for i in range(a.guesses):
+            out = attempt(a, "%s%d" % (a.password, i))
+        print(out)
+        return 0
+    print(attempt(a, a.password))
+    return 0
+
+
+def attempt(a, password):
+    callid = a.call_id or "%016x@%s" % (random.getrandbits(64), a.src)
     tag = "%08x" % random.getrandbits(32)
     r = final(exchange(register(a.user, a.to, a.src, 1, callid, tag, a.expires), a.to, a.src, False))
     if r is None:
-        print("no answer")
-        return 1
+        return "no answer"
     if a.no_auth or not r.startswith("SIP/2.0 401"):
-        print(mask(normalise(r)))
-        return 0
+        return mask(normalise(r))
     ch = re.search(r"^WWW-Authenticate:\s*Digest (.*)$", r, re.M | re.I).group(1)
     realm = re.search(r'realm="([^"]*)"', ch).group(1)
     nonce = re.search(r'nonce="([^"]*)"', ch).group(1)
@@ -73,14 +86,13 @@ def main():
     uri = "sip:%s:%s" % (host, port)
     cnonce = "%08x" % random.getrandbits(32)
     nc = "00000001"
-    ha1 = md5("%s:%s:%s" % (a.user, realm, a.password))
+    ha1 = md5("%s:%s:%s" % (a.user, realm, password))
     ha2 = md5("REGISTER:%s" % uri)
     resp = md5("%s:%s:%s:%s:auth:%s" % (ha1, nonce, nc, cnonce, ha2))
     auth = ('Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", '
             'algorithm=MD5, qop=auth, nc=%s, cnonce="%s"' % (a.user, realm, nonce, uri, resp, nc, cnonce))
     r = final(exchange(register(a.user, a.to, a.src, 2, callid, tag, a.expires, auth), a.to, a.src, False))
-    print(mask(normalise(r)) if r else "no answer")
-    return 0
+    return mask(normalise(r)) if r else "no answer"
 
 
 if __name__ == "__main__":

@@ -118,6 +118,42 @@ main(void)
 		}
 		ok(ok_all, "the 17th to 32nd sources still decode");
 	}
+	/* DTX: the next packet in sequence starts 400 ms later (19 frames skipped): the gap
+	 * is filled with the decoder's comfort noise, 20 frames in all; a packet after a
+	 * lost one (sequence gap) is concealment's, not this. */
+	{
+		struct lk_audio_rx *rx2 = lk_audio_rx_new(pcm_cb, NULL);
+		uint8_t p[2][200];
+		int n0 = lk_audio_tx_frame(tx, pcm, 111, 0, p[0], sizeof p[0]);
+		int n1 = lk_audio_tx_frame(tx, pcm, 111, 0, p[1], sizeof p[1]);
+		uint32_t ts = (uint32_t)p[1][4] << 24 | (uint32_t)p[1][5] << 16 |
+		    (uint32_t)p[1][6] << 8 | p[1][7];
+		size_t before;
+
+		ts += 19 * LK_AUDIO_FRAME;
+		p[1][4] = (uint8_t)(ts >> 24);
+		p[1][5] = (uint8_t)(ts >> 16);
+		p[1][6] = (uint8_t)(ts >> 8);
+		p[1][7] = (uint8_t)ts;
+		nout = 0;
+		lk_audio_rx_packet(rx2, p[0], (size_t)n0, 111, 0, mid, sizeof mid);
+		before = nout;
+		lk_audio_rx_packet(rx2, p[1], (size_t)n1, 111, 0, mid, sizeof mid);
+		is_int(nout - before, 20 * LK_AUDIO_FRAME, "a DTX pause of 19 frames is filled");
+		lk_audio_rx_free(rx2);
+	}
+	/* At 8 kHz (a G.711 caller's rate) the same stream decodes to 8 kHz frames. */
+	{
+		struct lk_audio_rx *rx3 = lk_audio_rx_new(pcm_cb, NULL);
+
+		ok(lk_audio_rx_rate(rx3, 8000) == 0 && lk_audio_rx_rate(rx3, 44100) == -1,
+		    "8 kHz accepted, 44.1 kHz refused");
+		nout = 0;
+		for (i = 0; i < NPKT; i++)
+			lk_audio_rx_packet(rx3, pkt[i], (size_t)len[i], 111, 0, mid, sizeof mid);
+		is_int(nout, NPKT * 160, "20 ms packets decode to 160 samples each");
+		lk_audio_rx_free(rx3);
+	}
 	for (k = 0; k < LK_AUDIO_FRAME; k++)
 		pcm[k] = 0;
 	is_int(lk_audio_level(pcm, LK_AUDIO_FRAME), 127, "silence is level 127");

@@ -72,6 +72,17 @@ main(void)
 	ok(g_str_has_suffix(events, "-bob "), "departure reported");
 	lk_roster_update(r, &bob);
 	ok(g_str_has_suffix(events, "+bob -bob "), "a second departure is not");
+	{
+		Lk__ParticipantInfo eve = bob;
+
+		eve.sid = "PA_eve";
+		eve.identity = "eve";
+		lk_roster_update(r, &eve);
+		ok(g_str_has_suffix(events, "-bob +eve -eve "),
+		    "a departure of someone never seen (a batched listener) is a visit");
+		lk_roster_update(r, &eve);
+		ok(g_str_has_suffix(events, "-bob +eve -eve "), "and is reported once");
+	}
 
 	for (uint32_t ssrc = 1000; ssrc < 1040; ssrc++)
 		(void)lk_roster_source(r, ssrc, "");

@@ -13,10 +13,12 @@ static const char answer[] =
     "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\n"
     "a=setup:active\r\na=mid:0\r\na=ice-ufrag:srvU\r\na=ice-pwd:srvPassword\r\n"
     "a=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;useinbandfec=1\r\n"
+    "a=rtcp-fb:111 nack\r\na=rtcp-fb:111 transport-cc\r\n"
     "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\na=recvonly\r\n"
     "a=candidate:1 1 udp 2130706431 127.0.0.1 7882 typ host\r\n"
     "m=audio 9 UDP/TLS/RTP/SAVPF 111 63\r\nc=IN IP4 0.0.0.0\r\n"
     "a=mid:1\r\na=rtpmap:63 red/48000/2\r\na=rtpmap:111 OPUS/48000/2\r\n"
+    "a=rtcp-fb:111 nack pli\r\na=rtcp-fb:63 nack\r\n"
     "a=extmap:2/sendonly urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
     "a=ssrc:3000000001 cname:x\r\na=ssrc:3000000001 msid:PA_x|TR_y TR_y\r\na=sendonly\r\n"
     "m=audio 0 UDP/TLS/RTP/SAVPF 0\r\na=mid:2\r\n";
@@ -50,6 +52,8 @@ main(void)
 	ok(strstr(s, "a=sendonly\r\na=msid:st TA_1\r\n") != NULL, "first m-line sends, msid track = cid");
 	ok(strstr(s, "a=ssrc:12345 msid:st TA_1\r\n") != NULL, "ssrc msid line");
 	ok(strstr(s, "a=recvonly\r\n") != NULL, "second m-line receives");
+	ok(strstr(s, "a=fmtp:111 minptime=10;useinbandfec=1\r\na=rtcp-fb:111 nack\r\n") != NULL,
+	    "we offer generic NACK for Opus");
 	ok(strstr(s, "a=setup:actpass\r\n") && strstr(s, "a=fingerprint:sha-256 AA:BB\r\n"),
 	    "actpass with our fingerprint");
 	ok(strstr(s, "m=application") == NULL, "no data channels unless asked");
@@ -77,6 +81,11 @@ main(void)
 	is_int(a.nmedia, 3, "three m-lines");
 	is_int(a.media[0].opus_pt, 111, "opus pt");
 	is_int(a.media[0].ext_audio_level, 1, "audio level ext id");
+	ok(lk_sdp_has_nack(&a.media[0], 111), "a=rtcp-fb:111 nack: NACK for Opus");
+	ok(!lk_sdp_has_nack(&a.media[0], 63) && !lk_sdp_has_nack(&a.media[0], -1),
+	    "not for another payload type");
+	ok(!lk_sdp_has_nack(&a.media[1], 111), "\"nack pli\" is not generic NACK");
+	ok(lk_sdp_has_nack(&a.media[1], 63), "per payload type");
 	is_int(a.media[1].opus_pt, 111, "opus pt found after red, case-insensitive");
 	is_int(a.media[1].ext_mid, 2, "mid ext id with direction");
 	is_int(a.media[1].nssrc, 1, "one ssrc, listed once");

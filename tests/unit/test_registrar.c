@@ -190,6 +190,28 @@ main(void)
 		config_unref(cfg);
 	}
 	config_errors_free(&errs);
+
+	/* Usernames are unique across tenants: a REGISTER names only the username. */
+	{
+		static const char dup[] =
+		    "tenants = ( { id = \"a\"; name = \"A\"; }, { id = \"b\"; name = \"B\"; } );\n"
+		    "extensions = ( { id = \"1\"; tenant = \"a\"; type = \"sip\"; username = \"x\";"
+		    " password = \"p\"; },\n"
+		    "  { id = \"2\"; tenant = \"b\"; type = \"sip\"; username = \"x\";"
+		    " password = \"q\"; } );\n";
+		char *line = NULL;
+
+		cfg = NULL;
+		ok(config_load_string("dup.conf", dup, &cfg, &errs) == -1 && errs.n == 1,
+		    "a username used in two tenants is refused");
+		if (errs.n > 0)
+			line = config_error_format(&errs.v[0]);
+		is_str(line, "dup.conf:3: extension \"2\": username \"x\" is already the username "
+		    "of extension \"1\" (dup.conf:2); usernames of sip extensions must be unique "
+		    "across tenants", "with FILE:LINE of both");
+		free(line);
+		config_errors_free(&errs);
+	}
 	sip_registrar_fini();
 	return tap_done();
 }

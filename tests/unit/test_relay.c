@@ -82,16 +82,29 @@ main(void)
 	for (int w = 0; w < 200 && relay_count() > 0; w++)
 		nap_ms(2);
 	is_int((int)relay_count(), 0, "stopped relays are gone");
+	/* Stopped before the thread took the start: freed from the pending list. */
+	for (int k = 0; k < 50; k++)
+		relay_stop(relay_start_taps(a, b));
+	for (int w = 0; w < 200 && relay_count() > 0; w++)
+		nap_ms(2);
+	is_int((int)relay_count(), 0, "relays stopped at once after their start are gone too");
 	n = relay_frames();
 	tone_fill(got, 160, 1000, 8000, 0.5, &(size_t){ 0 });
 	media_tap_push(c, MEDIA_TAP_UP, got);
 	nap_ms(20);
 	ok(relay_frames() == n && media_tap_count(d, MEDIA_TAP_DOWN) == 0,
 	    "a stopped relay carries nothing");
+	/* The daemon's stop: a live relay's stop posted, then relay_fini() at once, and one
+	 * still running (ASan and valgrind watch for a double free or a leak). */
+	r = relay_start_taps(a, b);
+	r2 = relay_start_taps(c, d);
+	nap_ms(20);
+	relay_stop(r);
+	relay_fini();
+	ok(relay_count() == 0, "relay_fini frees a relay being stopped and one still running");
 	media_tap_free(a);
 	media_tap_free(b);
 	media_tap_free(c);
 	media_tap_free(d);
-	relay_fini();
 	return tap_done();
 }
