@@ -60,7 +60,8 @@ uas() {
 	sipp -sf "$T/$name.xml" -i $CARRIER -p "$CARRIER_PORT" -mp "$(free_port)" -m 1 \
 	    -timeout 40 -timeout_error -trace_msg -message_file "$T/$name.msg" >"$T/$name.out" 2>&1 &
 	UAS_PID=$!
-	sleep 0.5
+	# Listening before the INVITE goes: else the ICMP refusal is a transport_error.
+	wait_until 10 sh -c "ss -Hlun 'sport = :$CARRIER_PORT' | grep -q ."
 }
 peer() {
 	local name=$1
