@@ -423,9 +423,9 @@ check "reload as the unit does (ExecReload=scaidial-ctl reload, as scaidial)" \
 check "reload: RELOADING=1 with MONOTONIC_USEC, then READY=1" \
 	bash -c "sleep 0.3; tail -n +$((n_before + 1)) '$work/notify.log' | tr '\n' '|' |
 		grep -Eq '^RELOADING=1 MONOTONIC_USEC=[0-9]+\|READY=1\|'"
-# Two requests the sample refuses (an OPTIONS from an address no trunk allows, an INVITE for
-# a number it does not have), from 127.0.0.1: the SIP listener answers, and the refusals are
-# logged in the form the shipped fail2ban filter matches (checked after the stop).
+# Two requests from a stranger on 127.0.0.1 (an OPTIONS from an address no trunk allows, an
+# INVITE for a number the sample does not have): the SIP listener answers, and the refusal
+# is logged in the form the shipped fail2ban filter matches (checked after the stop).
 python3 -c '
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -447,8 +447,12 @@ for m, ruri in (("OPTIONS", "sip:probe@127.0.0.1"), ("INVITE", "sip:+19995550100
         first = "timeout"
     print(m, first)
 ' >"$work/probe.out" 2>&1
-check "SIP on 127.0.0.1:5060 answers: OPTIONS and INVITE from a stranger get 403" \
-	bash -c "cat '$work/probe.out'; [ \"\$(grep -c ' SIP/2.0 403 ' '$work/probe.out')\" -eq 2 ]"
+# The sample has a desk phone (conf.d/30-extensions.conf): an INVITE from an address no
+# trunk allows may be that phone dialling out, so it draws the digest challenge, the same
+# for every number (doc/sip.md, "A desk phone dialling out").
+check "SIP on 127.0.0.1:5060 answers: a stranger's OPTIONS gets 403, its INVITE the 407 challenge" \
+	bash -c "cat '$work/probe.out'; grep -q '^OPTIONS SIP/2.0 403 ' '$work/probe.out' &&
+		grep -q '^INVITE SIP/2.0 407 ' '$work/probe.out'"
 kill -TERM "$dpid" 2>/dev/null
 for _ in $(seq 300); do kill -0 "$runpid" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$runpid" 2>/dev/null; then
@@ -475,7 +479,7 @@ if command -v fail2ban-regex >/dev/null; then
 	fail2ban-regex "$work/journal.txt" /usr/share/doc/scaidial/examples/fail2ban/filter.d/scaidial.conf \
 		>"$work/f2b.out" 2>&1
 	check "the installed fail2ban filter matches the $refused refusals, and nothing else" \
-		bash -c "[ $refused -ge 2 ] && grep -Eq 'Lines: [0-9]+ lines, 0 ignored, $refused matched' '$work/f2b.out'"
+		bash -c "[ $refused -ge 1 ] && grep -Eq 'Lines: [0-9]+ lines, 0 ignored, $refused matched' '$work/f2b.out'"
 else
 	echo "fail2ban-regex missing: the installed filter is not tried" | diag
 fi
