@@ -45,8 +45,9 @@ struct call_room {
 	void		*arg;
 };
 
-void
-call_room_identity(const char *caller, char *out, size_t outlen)
+/* Our participant's identity for the far end's number: LiveKit SIP's "sip_" + it. */
+static void
+room_identity(const char *caller, char *out, size_t outlen)
 {
 	snprintf(out, outlen, "sip_%s", caller[0] ? caller : "anonymous");
 }
@@ -200,7 +201,7 @@ call_room_join(const struct call *c, const char *room, const char *await,
 	 * call or the callee of an outbound one; the trunk's number is ours. */
 	far = c->did != NULL ? c->caller : c->callee;
 	near = c->did != NULL ? c->callee : c->caller;
-	call_room_identity(far, r->identity, sizeof(r->identity));
+	room_identity(far, r->identity, sizeof(r->identity));
 	token = lk_token_sip(c->cfg->livekit.api_key, c->cfg->livekit.api_secret,
 	    &(struct lk_sip_identity){ .room = room, .identity = r->identity,
 	    .name = far[0] ? far : "anonymous", .call_id = c->id, .phone_number = far,

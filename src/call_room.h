@@ -52,8 +52,4 @@ void	 call_room_dtmf(struct call_room *, char digit);
 /* Leaves, deletes the room, ends the legs still in it with cause. */
 void	 call_room_end(struct call_room *, const char *cause);
 
-/* Our participant's identity for the far end's number (the caller of an inbound call, the
- * callee of an outbound one): LiveKit SIP's "sip_" + the number. */
-void	 call_room_identity(const char *caller, char *out, size_t outlen);
-
 #endif

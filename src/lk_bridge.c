@@ -331,8 +331,12 @@ lkb_on_data(void *arg, const char *identity, const char *topic, const uint8_t *p
 {
 	struct lkb_event *ev;
 
-	if (n > LKB_DATA_MAX)
+	if (n > LKB_DATA_MAX) {
+		log_info("livekit: bridge: a %zu-byte data message from %s on \"%s\" ignored "
+		    "(over %d bytes: no request of ours is that long)", n, identity, topic,
+		    LKB_DATA_MAX);
 		return;
+	}
 	ev = lkb_event_new(arg, LKB_EV_DATA, identity);
 	ev->topic = xstrdup(topic);
 	ev->payload = xmalloc(n + 1);
