@@ -37,6 +37,7 @@ struct probe {
 	size_t		 mix_end;	/* highest sample written */
 	GHashTable	*pos;		/* identity -> next sample position (gint64 *) */
 	uint64_t	 heard;		/* samples received */
+	int64_t		 heard_t0;	/* when the first remote audio came, 0 before */
 	const char	*dtmf;		/* digits still to send */
 	int64_t		 dtmf_next;	/* monotonic us of the next digit */
 };
@@ -85,6 +86,8 @@ probe_audio(void *arg, const char *identity, const int16_t *pcm, size_t n)
 	size_t i;
 
 	p->heard += n;
+	if (p->heard_t0 == 0)
+		p->heard_t0 = g_get_monotonic_time();
 	pos = g_hash_table_lookup(p->pos, identity);
 	if (pos == NULL) {
 		/* A source starts where the wall clock is; it then runs on its own samples. */
@@ -124,16 +127,19 @@ probe_dtmf(void *arg, const char *identity, char digit)
 	fflush(stdout);
 }
 
-/* Sends the --dtmf digits, 200 ms apart, once the data channels are open and a second
- * into publishing: the server forwards a data packet only to participants whose own
- * channels are open by then, and others joining with us may be a moment behind. */
+/* Sends the --dtmf digits, 200 ms apart, a second into publishing and half a second after
+ * the first remote audio: the server forwards a data packet only to participants whose
+ * own channels are open by then. A peer we hear has its (single, v1) peer connection up,
+ * and its data channels follow within a few round trips; a fixed delay alone lost digits
+ * to a peer that joined late on a loaded machine. */
 static void
 probe_send_dtmf(struct probe *p, int64_t now)
 {
 	int r;
 
 	if (p->dtmf == NULL || *p->dtmf == '\0' || now < p->dtmf_next ||
-	    now < p->pub_t0 + G_USEC_PER_SEC)
+	    now < p->pub_t0 + G_USEC_PER_SEC || p->heard_t0 == 0 ||
+	    now < p->heard_t0 + G_USEC_PER_SEC / 2)
 		return;
 	r = lk_session_send_dtmf(p->s, *p->dtmf);
 	if (r == 1)
