@@ -18,7 +18,8 @@
 # long to wait for every answer), NO_DTX=1 (the room's silence as audio frames), BASELINE
 # (no-bridge pairs; 0: none), OUT (JSON lines), KEEP=1 (keep the work directory: logs,
 # events.jsonl), THREADS=1 (CPU by thread of the room side and the bridge), SIPP_TRACE=1,
-# LKSIP_LOG=info|debug.
+# LKSIP_LOG=info|debug, BRIDGE_WRAP (a command scaidial runs under, e.g.
+# "heaptrack -o /tmp/bridge": where its memory goes; its figures are then the wrapped ones).
 # livekit-sip needs bench/setup-livekit-sip.sh (redis-server, cgo libraries, the Go build);
 # scaidial's half needs a daemon whose bot ring_extension is answered by the bot joining.
 # Results and what the figures contain: bench/RESULTS.md.
@@ -139,11 +140,18 @@ extensions = ( { id = "2001"; tenant = "acme"; type = "bot"; bot = "42"; } );
 dialplans = ( { id = "bot"; tenant = "acme"; rules = ( { priority = 10;
   action = "ring_extension"; extension = "2001"; timeout = 180; on_no_answer = "hangup"; } ); } );
 EOF
-		"$build/scaidial" -f -c "$work/etc/scaidial.conf" 2>"$work/bridge.log" &
+		# shellcheck disable=SC2086 # BRIDGE_WRAP is a command line
+		${BRIDGE_WRAP:-} "$build/scaidial" -f -c "$work/etc/scaidial.conf" 2>"$work/bridge.log" &
 		bridge_pid=$!
 		pids+=($bridge_pid)
-		wait_for 20 "$build/scaidial-ctl" -s "$work/ctl.sock" status ||
+		wait_for 60 "$build/scaidial-ctl" -s "$work/ctl.sock" status ||
 			{ echo "scaidial did not start (see $work/bridge.log)" >&2; return 1; }
+		if [ -n "${BRIDGE_WRAP:-}" ]; then # measure the daemon, not its wrapper
+			for p in $(pgrep -f "$work/etc/scaidial.conf"); do
+				[ "$(cat "/proc/$p/comm" 2>/dev/null)" = scaidial ] && bridge_pid=$p
+			done
+			pids+=($bridge_pid)
+		fi
 		;;
 	*) echo "unknown bridge $1" >&2; return 1 ;;
 	esac

@@ -15,6 +15,7 @@
 
 #define DATACHAN_PORT		5000
 #define DATACHAN_MAX		8
+#define DATACHAN_STREAMS	(2 * DATACHAN_MAX)	/* ours even, the peer's odd, or back */
 #define DATACHAN_PPID_DCEP	50
 #define DCEP_OPEN		0x03
 #define DCEP_ACK		0x02
@@ -211,8 +212,10 @@ datachan_start(struct datachan *d)
 	av.assoc_value = SCTP_ENABLE_RESET_STREAM_REQ;
 	usrsctp_setsockopt(d->sock, IPPROTO_SCTP, SCTP_ENABLE_STREAM_RESET, &av, sizeof av);
 	memset(&init, 0, sizeof init);
-	init.sinit_num_ostreams = 1024;
-	init.sinit_max_instreams = 1024;
+	/* usrsctp allocates state for every stream of an association up front (about
+	 * 150 bytes each way): LiveKit opens two channels, one per direction of each. */
+	init.sinit_num_ostreams = DATACHAN_STREAMS;
+	init.sinit_max_instreams = DATACHAN_STREAMS;
 	usrsctp_setsockopt(d->sock, IPPROTO_SCTP, SCTP_INITMSG, &init, sizeof init);
 	memset(&ev, 0, sizeof ev);
 	ev.se_assoc_id = SCTP_ALL_ASSOC;

@@ -18,12 +18,12 @@
 struct dtls_cert {
 	EVP_PKEY	*key;
 	X509		*x509;
+	SSL_CTX		*ssl_ctx;	/* one for every transport: same certificate, same rules */
 	char		 fingerprint[3 * EVP_MAX_MD_SIZE];
 };
 
 struct dtls {
 	GMainContext	*ctx;
-	SSL_CTX		*ssl_ctx;
 	SSL		*ssl;
 	BIO		*rbio;
 	BIO		*wbio;
@@ -55,6 +55,16 @@ dtls_format_fp(const unsigned char *md, unsigned n, char *out)
 	}
 	if (n == 0)
 		out[0] = '\0';
+}
+
+/* Any certificate passes OpenSSL's check: WebRTC certificates are self-signed and are
+ * authenticated by the SDP fingerprint once the handshake is over. */
+static int
+dtls_verify_any(int preverify, X509_STORE_CTX *store)
+{
+	(void)preverify;
+	(void)store;
+	return 1;
 }
 
 static gpointer
@@ -92,9 +102,27 @@ dtls_cert_make(gpointer unused)
 	    X509_digest(c->x509, EVP_sha256(), md, &n) != 1)
 		goto fail;
 	dtls_format_fp(md, n, c->fingerprint);
+	c->ssl_ctx = SSL_CTX_new(DTLS_method());
+	if (c->ssl_ctx == NULL)
+		goto fail;
+	SSL_CTX_set_min_proto_version(c->ssl_ctx, DTLS1_2_VERSION);
+	if (SSL_CTX_use_certificate(c->ssl_ctx, c->x509) != 1 ||
+	    SSL_CTX_use_PrivateKey(c->ssl_ctx, c->key) != 1)
+		goto fail;
+	SSL_CTX_set_verify(c->ssl_ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+	    dtls_verify_any);
+	/* 0 means success here */
+	if (SSL_CTX_set_tlsext_use_srtp(c->ssl_ctx,
+	    "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80") != 0)
+		goto fail;
+	/* After the handshake a call's DTLS carries only the odd SCTP packet (DTMF, a
+	 * heartbeat every 30 s): its two 16 KiB record buffers are given back while empty. */
+	SSL_CTX_set_mode(c->ssl_ctx, SSL_MODE_RELEASE_BUFFERS);
 	return c;
 fail:
-	log_error("dtls: cannot make the certificate");
+	log_error("dtls: cannot make the certificate: %s",
+	    ERR_reason_error_string(ERR_get_error()));
+	SSL_CTX_free(c->ssl_ctx);
 	EVP_PKEY_free(c->key);
 	X509_free(c->x509);
 	g_free(c);
@@ -117,16 +145,6 @@ dtls_fingerprint(void)
 	return c != NULL ? c->fingerprint : NULL;
 }
 
-/* Any certificate passes OpenSSL's check: WebRTC certificates are self-signed and are
- * authenticated by the SDP fingerprint once the handshake is over. */
-static int
-dtls_verify_any(int preverify, X509_STORE_CTX *store)
-{
-	(void)preverify;
-	(void)store;
-	return 1;
-}
-
 struct dtls *
 dtls_new(GMainContext *ctx, dtls_send_cb *send, dtls_done_cb *done, void *arg)
 {
@@ -140,20 +158,7 @@ dtls_new(GMainContext *ctx, dtls_send_cb *send, dtls_done_cb *done, void *arg)
 	d->send = send;
 	d->done = done;
 	d->arg = arg;
-	d->ssl_ctx = SSL_CTX_new(DTLS_method());
-	if (d->ssl_ctx == NULL)
-		goto fail;
-	SSL_CTX_set_min_proto_version(d->ssl_ctx, DTLS1_2_VERSION);
-	if (SSL_CTX_use_certificate(d->ssl_ctx, c->x509) != 1 ||
-	    SSL_CTX_use_PrivateKey(d->ssl_ctx, c->key) != 1)
-		goto fail;
-	SSL_CTX_set_verify(d->ssl_ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
-	    dtls_verify_any);
-	/* 0 means success here */
-	if (SSL_CTX_set_tlsext_use_srtp(d->ssl_ctx,
-	    "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80") != 0)
-		goto fail;
-	d->ssl = SSL_new(d->ssl_ctx);
+	d->ssl = SSL_new(c->ssl_ctx);
 	d->rbio = BIO_new(BIO_s_mem());
 	d->wbio = BIO_new(BIO_s_mem());
 	if (d->ssl == NULL || d->rbio == NULL || d->wbio == NULL)
@@ -457,7 +462,6 @@ dtls_free(struct dtls *d)
 	if (d->srtp_out != NULL)
 		srtp_dealloc(d->srtp_out);
 	SSL_free(d->ssl);	/* frees the BIOs */
-	SSL_CTX_free(d->ssl_ctx);
 	g_main_context_unref(d->ctx);
 	g_free(d);
 }

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "xmalloc.h"
@@ -30,7 +32,7 @@ struct media_ring {
 	_Atomic uint64_t reading;	/* index + 1 of the slot being copied out, 0: none */
 	char		 pad1[48];
 	atomic_uint_fast64_t pushed, dropped;
-	int16_t		 slot[MEDIA_TAP_SLOTS][MEDIA_TAP_MAX_FRAME];
+	int16_t		*pcm;		/* MEDIA_TAP_SLOTS frames of the tap's size */
 };
 
 struct media_tap {
@@ -39,6 +41,9 @@ struct media_tap {
 	int		 rate, frame;
 	int		 fd;
 	atomic_uint_fast64_t played, underrun, trimmed;
+	/* Both rings' slots follow, sized for the rate: at 8 kHz a tap is 10 KiB of frames
+	 * where slots for 48 kHz made it 60. */
+	int16_t		 frames[];
 };
 
 struct media_tap *
@@ -48,7 +53,7 @@ media_tap_new(int rate)
 
 	if (rate != 8000 && rate != 16000 && rate != 48000)
 		return errno = EINVAL, NULL;
-	t = xcalloc(1, sizeof *t);
+	t = xcalloc(1, sizeof *t + 2 * MEDIA_TAP_SLOTS * (size_t)(rate / 50) * sizeof(int16_t));
 	t->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (t->fd < 0) {
 		free(t);
@@ -56,6 +61,8 @@ media_tap_new(int rate)
 	}
 	t->rate = rate;
 	t->frame = rate / 50;
+	t->ring[MEDIA_TAP_UP].pcm = t->frames;
+	t->ring[MEDIA_TAP_DOWN].pcm = t->frames + MEDIA_TAP_SLOTS * t->frame;
 	atomic_init(&t->refs, 1);
 	return t;
 }
@@ -118,7 +125,8 @@ media_tap_push(struct media_tap *t, enum media_tap_dir d, const int16_t *pcm)
 		atomic_fetch_add_explicit(&r->dropped, 1 + (uint64_t)dropped, memory_order_relaxed);
 		return 1;
 	}
-	memcpy(r->slot[h % MEDIA_TAP_SLOTS], pcm, (size_t)t->frame * sizeof *pcm);
+	memcpy(r->pcm + h % MEDIA_TAP_SLOTS * (uint64_t)t->frame, pcm,
+	    (size_t)t->frame * sizeof *pcm);
 	atomic_store(&r->head, h + 1);
 	atomic_fetch_add_explicit(&r->pushed, 1, memory_order_relaxed);
 	if (dropped)
@@ -147,7 +155,7 @@ media_tap_pop(struct media_tap *t, enum media_tap_dir d, int16_t *pcm)
 			break;
 		/* the producer dropped it meanwhile: the next one is the oldest now */
 	}
-	memcpy(pcm, r->slot[tl % MEDIA_TAP_SLOTS], (size_t)t->frame * sizeof *pcm);
+	memcpy(pcm, r->pcm + tl % MEDIA_TAP_SLOTS * (uint64_t)t->frame, (size_t)t->frame * sizeof *pcm);
 	atomic_store(&r->reading, 0);
 	return true;
 }
@@ -186,4 +194,24 @@ media_tap_stats(struct media_tap *t, struct media_tap_stats *s)
 	s->down_played = atomic_load_explicit(&t->played, memory_order_relaxed);
 	s->down_underrun = atomic_load_explicit(&t->underrun, memory_order_relaxed);
 	s->down_trimmed = atomic_load_explicit(&t->trimmed, memory_order_relaxed);
+}
+
+int
+media_tap_timer(int fd, bool lead)
+{
+	const int64_t tick = 20000000;
+	struct itimerspec its = { .it_interval = { 0, tick } };
+	struct timespec now;
+	int64_t t;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &now) != 0)
+		return -1;
+	t = ((int64_t)now.tv_sec * 1000000000 + now.tv_nsec) / tick * tick + tick;
+	if (lead)
+		t -= MEDIA_TAP_LEAD_MS * 1000000;
+	if (t <= (int64_t)now.tv_sec * 1000000000 + now.tv_nsec)
+		t += tick;
+	its.it_value.tv_sec = (time_t)(t / 1000000000);
+	its.it_value.tv_nsec = (long)(t % 1000000000);
+	return timerfd_settime(fd, TFD_TIMER_ABSTIME, &its, NULL);
 }

@@ -37,7 +37,6 @@ struct mixer *
 mixer_new(int rate, int max_sources)
 {
 	struct mixer *m;
-	int i;
 
 	if (rate < 8000 || rate > 48000 || rate % 50 != 0 || max_sources < 1 ||
 	    max_sources > MIXER_MAX_SOURCES)
@@ -48,11 +47,6 @@ mixer_new(int rate, int max_sources)
 	m->max = max_sources;
 	m->cap = (size_t)rate * MIXER_FIFO_MS / 1000;
 	m->src = xcalloc((size_t)max_sources, sizeof *m->src);
-	for (i = 0; i < max_sources; i++) {
-		m->src[i].fifo = xcalloc(m->cap, sizeof *m->src[i].fifo);
-		m->src[i].frame = xcalloc((size_t)m->frame, sizeof(int16_t));
-		m->src[i].out = xcalloc((size_t)m->frame, sizeof(int16_t));
-	}
 	m->sum = xcalloc((size_t)m->frame, sizeof *m->sum);
 	m->all = xcalloc((size_t)m->frame, sizeof *m->all);
 	return m;
@@ -98,6 +92,13 @@ mixer_add(struct mixer *m)
 
 		if (s->used)
 			continue;
+		/* A source's buffers come with its first use and stay for the next one: a
+		 * call's mixer mostly has one talker of its eight. */
+		if (s->fifo == NULL) {
+			s->fifo = xcalloc(m->cap, sizeof *s->fifo);
+			s->frame = xcalloc((size_t)m->frame, sizeof *s->frame);
+			s->out = xcalloc((size_t)m->frame, sizeof *s->out);
+		}
 		s->used = true;
 		s->playing = false;
 		s->rd = s->n = 0;
