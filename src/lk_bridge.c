@@ -30,10 +30,9 @@
 #include "xmalloc.h"
 
 #define LKB_MAX_THREADS		16
-#define LKB_TICK_NS		20000000L
 #define LKB_CATCH_UP		4	/* ticks made up after a late wake-up */
-/* Talkers mixed for the caller: each costs its 400 ms FIFO per call whether it talks or
- * not, and a phone call with more than eight voices at once is no conversation. */
+/* Talkers mixed for the caller: each holds a 400 ms FIFO once heard, and a phone call
+ * with more than eight voices at once is no conversation. */
 #define LKB_MIX_SOURCES		8
 /* How long a stopping thread waits for its sessions' leave to be acknowledged. */
 #define LKB_STOP_MS		2000
@@ -613,9 +612,6 @@ lkb_thread_run(gpointer arg)
 int
 lk_bridge_init(int threads)
 {
-	struct itimerspec its = { .it_interval = { 0, LKB_TICK_NS },
-	    .it_value = { 0, LKB_TICK_NS } };
-
 	if (threads <= 0)
 		threads = (int)g_get_num_processors();
 	if (threads > LKB_MAX_THREADS)
@@ -631,7 +627,7 @@ lk_bridge_init(int threads)
 
 		memset(th, 0, sizeof(*th));
 		th->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-		if (th->tfd < 0 || timerfd_settime(th->tfd, 0, &its, NULL) != 0) {
+		if (th->tfd < 0 || media_tap_timer(th->tfd, true) != 0) {
 			log_error("livekit: bridge: timerfd: %s", strerror(errno));
 			if (th->tfd >= 0)
 				close(th->tfd);

@@ -233,7 +233,6 @@ media_worker_close(struct media_worker *w)
 static int
 media_worker_start(struct media_worker *w, int id)
 {
-	struct itimerspec its = { { 0, MEDIA_TICK_MS * 1000000L }, { 0, MEDIA_TICK_MS * 1000000L } };
 	struct epoll_event ev;
 	sigset_t all, old;
 	char name[16];
@@ -247,7 +246,7 @@ media_worker_start(struct media_worker *w, int id)
 	w->msgfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	w->tickfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (w->epfd < 0 || w->msgfd < 0 || w->tickfd < 0 ||
-	    timerfd_settime(w->tickfd, 0, &its, NULL) < 0)
+	    media_tap_timer(w->tickfd, false) < 0)
 		return -1;
 	memset(&ev, 0, sizeof ev);
 	ev.events = EPOLLIN;

@@ -57,6 +57,13 @@ bool	 media_tap_pop(struct media_tap *, enum media_tap_dir, int16_t *pcm);
 size_t	 media_tap_count(struct media_tap *, enum media_tap_dir);
 void	 media_tap_stats(struct media_tap *, struct media_tap_stats *);
 
+/* Arms the timerfd fd (CLOCK_MONOTONIC) to fire every 20 ms on the process's common
+ * phase: the workers' ticks on whole multiples of 20 ms, a down producer's (lead true)
+ * MEDIA_TAP_LEAD_MS before them, so a frame it pushes waits that long for the worker's
+ * tick instead of anything up to 20 ms. -1 with errno on failure. */
+#define MEDIA_TAP_LEAD_MS	5
+int	 media_tap_timer(int fd, bool lead);
+
 /* For the media worker: takes a reference; counts a tick that played a frame (or found
  * none), and frames dropped from the down ring to keep the delay low. */
 void	 media_tap_ref(struct media_tap *);
