@@ -19,7 +19,9 @@
 # (no-bridge pairs; 0: none), OUT (JSON lines), KEEP=1 (keep the work directory: logs,
 # events.jsonl), THREADS=1 (CPU by thread of the room side and the bridge), SIPP_TRACE=1,
 # LKSIP_LOG=info|debug, BRIDGE_WRAP (a command scaidial runs under, e.g.
-# "heaptrack -o /tmp/bridge": where its memory goes; its figures are then the wrapped ones).
+# "heaptrack -o /tmp/bridge": where its memory goes; its figures are then the wrapped ones),
+# WIRE=1 (bridge_wire.py: the bridge's own delay, off the loopback wire, in the steady
+# window; needs root for the packet socket).
 # livekit-sip needs bench/setup-livekit-sip.sh (redis-server, cgo libraries, the Go build);
 # scaidial's half needs a daemon whose bot ring_extension is answered by the bot joining.
 # Results and what the figures contain: bench/RESULTS.md.
@@ -196,11 +198,21 @@ for i in range($n): print('%s;%d;' % (b.caller_number(i), $base + i))" >"$work/c
 	ticks0=$(cpu_ticks "$bridge_pid") ; l0=$(cpu_ticks "$lk_pid"); m0=$(cpu_ticks "$room_pid")
 	r0=$(cpu_ticks "$rtp_pid"); s0=$(date +%s.%N)
 	read -r _ u0 n0 y0 i0 _ </proc/stat
+	if [ -n "${WIRE:-}" ]; then
+		"$venv_py" "$bench/bridge_wire.py" --seconds "$steady" --pid "$bridge_pid" \
+		    --callers "$base:$n" --bridge "$bridge" --calls "$n" --run "$r" \
+		    ${out:+--out "$out"} >"$work/wire.out" 2>&1 &
+		wire_pid=$!
+	fi
 	sleep "$steady"
 	ticks1=$(cpu_ticks "$bridge_pid"); l1=$(cpu_ticks "$lk_pid"); m1=$(cpu_ticks "$room_pid")
 	r1=$(cpu_ticks "$rtp_pid"); s1=$(date +%s.%N)
 	read -r _ u1 n1 y1 i1 _ </proc/stat
 	rss1=$(rss_kib "$bridge_pid")
+	if [ -n "${WIRE:-}" ]; then
+		wait "$wire_pid" || true
+		cat "$work/wire.out"
+	fi
 	if [ -n "${THREADS:-}" ]; then # where the room side's and the bridge's CPU goes, by thread
 		for p in "$room_pid" "$bridge_pid"; do
 			for t in /proc/$p/task/*; do
