@@ -16,8 +16,8 @@ pairings:
   sip2room: caller -> bridge RTP packet in, to bridge -> SFU SRTP packet out;
   room2sip: SFU -> bridge SRTP packet in, to bridge -> caller RTP packet out (when what
             the SFU forwards has no level: from the participant's packet to the SFU).
-Which flows are the bridge's: the sockets the bridge process owns (/proc/PID/fd against
-/proc/net/udp), read at the end of the capture. The SFU's ports are in its media range.
+Which flows are the bridge's and the SFU's: the sockets each process owns (/proc/PID/fd
+against /proc/net/udp and udp6), read at the end of the capture.
 
 Frame granularity: on the way up the frames are the caller's 20 ms packets, one for one,
 so the figure is exact to the kernel's timestamps; on the way down the bridge's mixer
@@ -120,11 +120,13 @@ def capture(seconds, iface):
             continue
         if addr[2] != PACKET_OUTGOING or len(data) < 14 + 20 + 8:
             continue
-        if struct.unpack_from("!H", data, 12)[0] != 0x0800:
-            continue
         ip = data[14:]
-        ihl = (ip[0] & 15) * 4
-        if ip[9] != 17:
+        etype = struct.unpack_from("!H", data, 12)[0]
+        if etype == 0x0800 and ip[9] == 17:
+            ihl = (ip[0] & 15) * 4
+        elif etype == 0x86DD and ip[6] == 17 and len(ip) >= 48:
+            ihl = 40        # ICE over loopback often picks ::1; no extension headers
+        else:
             continue
         sport, dport = struct.unpack_from("!HH", ip, ihl)
         r = rtp_levels(ip[ihl + 8:])
@@ -226,7 +228,7 @@ def main():
     ap.add_argument("--seconds", type=float, required=True)
     ap.add_argument("--pid", type=int, required=True, help="the bridge process")
     ap.add_argument("--callers", required=True, help="BASE:N, the callers' RTP ports")
-    ap.add_argument("--sfu-ports", default="40000:49999")
+    ap.add_argument("--sfu-pid", type=int, required=True, help="livekit-server")
     ap.add_argument("--iface", default="lo")
     ap.add_argument("--bridge", default="")
     ap.add_argument("--calls", type=int, default=0)
@@ -234,15 +236,15 @@ def main():
     ap.add_argument("--out")
     a = ap.parse_args()
     base, n = (int(x) for x in a.callers.split(":"))
-    lo, hi = (int(x) for x in a.sfu_ports.split(":"))
     flows = capture(a.seconds, a.iface)
     mine = owned_udp_ports(a.pid)
+    sfu_ports = owned_udp_ports(a.sfu_pid)
 
     def caller(p):
         return base <= p < base + n
 
     def sfu(p):
-        return lo <= p <= hi
+        return p in sfu_ports
 
     groups = {"sip_in": {}, "sip_out": {}, "lk_out": {}, "lk_in": {}, "room_out": {}}
     for (sp, dp), pkts in flows.items():
@@ -251,9 +253,9 @@ def main():
             g = "sip_in"
         elif caller(dp) and not caller(sp):
             g = "sip_out"
-        elif sp in mine and sfu(dp):
+        elif sp in mine and dp not in mine:
             g = "lk_out"
-        elif sfu(sp) and dp in mine:
+        elif dp in mine and sp not in mine:
             g = "lk_in"
         elif sfu(dp) and not sfu(sp):
             g = "room_out"      # the room participant's packets to the SFU

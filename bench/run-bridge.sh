@@ -200,7 +200,7 @@ for i in range($n): print('%s;%d;' % (b.caller_number(i), $base + i))" >"$work/c
 	read -r _ u0 n0 y0 i0 _ </proc/stat
 	if [ -n "${WIRE:-}" ]; then
 		"$venv_py" "$bench/bridge_wire.py" --seconds "$steady" --pid "$bridge_pid" \
-		    --callers "$base:$n" --bridge "$bridge" --calls "$n" --run "$r" \
+		    --sfu-pid "$lk_pid" --callers "$base:$n" --bridge "$bridge" --calls "$n" --run "$r" \
 		    ${out:+--out "$out"} >"$work/wire.out" 2>&1 &
 		wire_pid=$!
 	fi

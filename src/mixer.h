@@ -16,7 +16,7 @@
 
 #define MIXER_MAX_SOURCES	32
 #define MIXER_FIFO_MS		400	/* per source; beyond it the oldest samples go */
-#define MIXER_TARGET_MS		40	/* initial and smallest jitter-buffer depth */
+#define MIXER_TARGET_MS		20	/* initial and smallest jitter-buffer depth */
 #define MIXER_TARGET_MAX_MS	200
 
 struct mixer;
