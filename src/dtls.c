@@ -14,6 +14,7 @@
 #include "log.h"
 
 #define DTLS_MTU	1200
+#define DTLS_MAX_RECORD	4096	/* what one SSL_write() may carry: an SCTP packet */
 
 struct dtls_cert {
 	EVP_PKEY	*key;
@@ -118,6 +119,10 @@ dtls_cert_make(gpointer unused)
 	/* After the handshake a call's DTLS carries only the odd SCTP packet (DTMF, a
 	 * heartbeat every 30 s): its two 16 KiB record buffers are given back while empty. */
 	SSL_CTX_set_mode(c->ssl_ctx, SSL_MODE_RELEASE_BUFFERS);
+	/* OpenSSL keeps a DTLS connection's write buffer for good, sized by the largest
+	 * record: 17 KiB by default, where our records are SCTP packets under the path
+	 * MTU. */
+	SSL_CTX_set_max_send_fragment(c->ssl_ctx, DTLS_MAX_RECORD);
 	return c;
 fail:
 	log_error("dtls: cannot make the certificate: %s",

@@ -10,7 +10,10 @@ struct jitter_slot {
 	bool		 used;
 	uint32_t	 ts;
 	uint16_t	 len;
-	uint8_t		 data[JITTER_MAX_PAYLOAD];
+	uint16_t	 cap;
+	/* Sized by the packets that come (160 bytes of G.711 where the largest possible
+	 * payload made each of the 24 slots 1.3 KiB: 30 KiB per call). */
+	uint8_t		*data;
 };
 
 struct jitter {
@@ -42,6 +45,10 @@ jitter_new(int clock, int frame)
 void
 jitter_free(struct jitter *j)
 {
+	if (j == NULL)
+		return;
+	for (int i = 0; i < JITTER_SLOTS; i++)
+		free(j->slot[i].data);
 	free(j);
 }
 
@@ -143,6 +150,11 @@ jitter_put(struct jitter *j, uint32_t ts, const uint8_t *payload, size_t len,
 		s = jitter_oldest(j);
 		j->lost++;
 		j->count--;
+	}
+	if (len > s->cap) {
+		s->cap = (uint16_t)((len + 63) & ~(size_t)63);
+		free(s->data);
+		s->data = xmalloc(s->cap);
 	}
 	s->used = true;
 	s->ts = ts;

@@ -33,7 +33,6 @@ struct lk_audio_rx {
 	int		 rate;		/* of the PCM handed out */
 	struct lk_audio_src src[LK_AUDIO_MAX_SOURCES];
 	uint64_t	 tick;		/* packets seen */
-	int16_t		 pcm[LK_AUDIO_MAX_FRAME];
 };
 
 int
@@ -247,6 +246,7 @@ lk_audio_rx_packet(struct lk_audio_rx *rx, const uint8_t *p, size_t len, int pt,
 	uint32_t ssrc;
 	uint16_t seq, gap;
 	int cc, n, i, frame = rx->rate / 50;
+	int16_t pcm[LK_AUDIO_MAX_FRAME];	/* on the stack: 11 KiB a call saved */
 
 	if (midsz > 0)
 		mid[0] = '\0';
@@ -284,22 +284,22 @@ lk_audio_rx_packet(struct lk_audio_rx *rx, const uint8_t *p, size_t len, int pt,
 		if (gap > 0 && gap <= LK_AUDIO_MAX_GAP) {
 			/* Conceal all but the last lost packet; recover that one from FEC. */
 			for (i = 0; i + 1 < gap; i++) {
-				n = opus_decode(s->dec, NULL, 0, rx->pcm, frame, 0);
+				n = opus_decode(s->dec, NULL, 0, pcm, frame, 0);
 				if (n > 0)
-					rx->cb(rx->arg, ssrc, rx->pcm, (size_t)n);
+					rx->cb(rx->arg, ssrc, pcm, (size_t)n);
 			}
-			n = opus_decode(s->dec, p + off, (opus_int32)(len - off), rx->pcm,
+			n = opus_decode(s->dec, p + off, (opus_int32)(len - off), pcm,
 			    frame, 1);
 			if (n > 0)
-				rx->cb(rx->arg, ssrc, rx->pcm, (size_t)n);
+				rx->cb(rx->arg, ssrc, pcm, (size_t)n);
 		}
 	}
-	n = opus_decode(s->dec, p + off, (opus_int32)(len - off), rx->pcm,
+	n = opus_decode(s->dec, p + off, (opus_int32)(len - off), pcm,
 	    LK_AUDIO_MAX_FRAME * rx->rate / LK_AUDIO_RATE, 0);
 	s->next_seq = (uint16_t)(seq + 1);
 	s->have_seq = 1;
 	if (n > 0)
-		rx->cb(rx->arg, ssrc, rx->pcm, (size_t)n);
+		rx->cb(rx->arg, ssrc, pcm, (size_t)n);
 }
 
 void

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define LK_RTCP_HISTORY		32	/* packets kept for NACKs: 640 ms of 20 ms frames */
-#define LK_RTCP_HIST_BYTES	512	/* larger packets (not made at our bitrates) are not kept */
+#define LK_RTCP_HIST_BYTES	256	/* larger packets (not made at our 24-32 kbit/s) are not kept */
 #define LK_RTCP_SOURCES		16	/* remote SSRCs reported on, as lk_audio decodes */
 #define LK_RTCP_INTERVAL_MS	5000
 

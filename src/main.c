@@ -3,6 +3,7 @@
  * run in the middle of anything. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,6 +256,11 @@ main(int argc, char **argv)
 		return 1;
 	}
 	log_set_level((enum log_level)cfg->general.log_level);
+	/* libnice gives each call's ICE component two 64 KiB buffers (datagram receive,
+	 * RFC 4571 framing) of which a UDP call touches a page or two. From the heap they
+	 * held 128 KiB per call that, freed and reused, stayed resident (heaptrack, bench/
+	 * RESULTS.md); mapped on their own they cost only the pages touched. */
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 	/* Detach before any thread exists: fork() keeps only the calling thread. */
 	if (!foreground && daemon(0, 0) == -1) {
 		log_error("main: cannot detach: %s", strerror(errno));
