@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lk_rtcp.h"
+#include "bytes.h"
 #include "rtcp.h"
 #include "rtp.h"
 
@@ -28,12 +29,6 @@ struct lk_rtcp {
 	struct lk_rtcp_stats st;
 	struct lk_rtcp_slot hist[LK_RTCP_HISTORY];
 };
-
-static uint32_t
-lk_rtcp_get32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
 
 struct lk_rtcp *
 lk_rtcp_new(uint32_t ssrc, const char *cname)
@@ -165,7 +160,7 @@ lk_rtcp_input(struct lk_rtcp *r, const uint8_t *buf, size_t len, int64_t now_us,
 			return -1;
 		off += plen;
 		if (p[1] == LK_RTCP_RTPFB && (p[0] & 0x1f) == LK_RTCP_NACK && plen >= 12) {
-			if (lk_rtcp_get32(p + 8) == r->tx.ssrc)
+			if (bytes_get32(p + 8) == r->tx.ssrc)
 				lk_rtcp_nack(r, p + 12, plen - 12, resend, arg);
 			continue;
 		}
@@ -175,7 +170,7 @@ lk_rtcp_input(struct lk_rtcp *r, const uint8_t *buf, size_t len, int64_t now_us,
 		rx = &none;
 		if (p[1] == LK_RTCP_SR && plen >= 8)
 			for (i = 0; i < LK_RTCP_SOURCES; i++)
-				if (r->rx[i].init && r->rx[i].ssrc == lk_rtcp_get32(p + 4))
+				if (r->rx[i].init && r->rx[i].ssrc == bytes_get32(p + 4))
 					rx = &r->rx[i];
 		memset(&rem, 0, sizeof rem);
 		rem.rtt_us = -1;

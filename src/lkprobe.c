@@ -310,6 +310,12 @@ probe_run(gpointer arg)
 		    g_hash_table_size(p->pos));
 		probe_print_stats(p, &st);
 		fflush(stdout);
+		if (p->dtmf != NULL && *p->dtmf != '\0') {
+			/* --dtmf waits for another participant to be heard: none was. */
+			fprintf(stderr, "scaidial-lkprobe: %sDTMF %s not sent: no other "
+			    "participant was heard\n", p->tag, p->dtmf);
+			p->rc = 1;
+		}
 		if (p->record != NULL && probe_write_wav(p, p->record) != 0)
 			p->rc = 1;
 	}

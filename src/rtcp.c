@@ -3,26 +3,12 @@
 
 #include <string.h>
 
+#include "bytes.h"
 #define RTCP_SR		200
 #define RTCP_RR		201
 #define RTCP_SDES	202
 #define RTCP_BYE	203
 #define NTP_UNIX_OFFSET	2208988800ULL
-
-static void
-put32(uint8_t *b, uint32_t v)
-{
-	b[0] = (uint8_t)(v >> 24);
-	b[1] = (uint8_t)(v >> 16);
-	b[2] = (uint8_t)(v >> 8);
-	b[3] = (uint8_t)v;
-}
-
-static uint32_t
-get32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
 
 static void
 rtcp_ntp(int64_t us, uint32_t *sec, uint32_t *frac)
@@ -46,15 +32,15 @@ rtcp_report_block(uint8_t *b, struct rtp_rx *rx, int64_t now_us)
 	int32_t lost = rtp_rx_lost(rx);
 	uint32_t dlsr = 0;
 
-	put32(b, rx->ssrc);
-	put32(b + 4, (uint32_t)lost & 0xffffff);
+	bytes_put32(b, rx->ssrc);
+	bytes_put32(b + 4, (uint32_t)lost & 0xffffff);
 	b[4] = rtp_rx_fraction(rx);
-	put32(b + 8, rtp_rx_ext_max(rx));
-	put32(b + 12, rtp_rx_jitter(rx));
-	put32(b + 16, rx->lsr);
+	bytes_put32(b + 8, rtp_rx_ext_max(rx));
+	bytes_put32(b + 12, rtp_rx_jitter(rx));
+	bytes_put32(b + 16, rx->lsr);
 	if (rx->lsr != 0 && now_us >= rx->lsr_arrival_us)	/* since that SR, 1/65536 s */
 		dlsr = (uint32_t)((uint64_t)(now_us - rx->lsr_arrival_us) * 65536 / 1000000);
-	put32(b + 20, dlsr);
+	bytes_put32(b + 20, dlsr);
 	return 24;
 }
 
@@ -88,7 +74,7 @@ rtcp_build_blocks(uint8_t *buf, size_t max, const struct rtcp_tx *tx, struct rtp
 	buf[1] = sr ? RTCP_SR : RTCP_RR;
 	buf[2] = 0;
 	buf[3] = (uint8_t)(need / 4 - 1);
-	put32(buf + 4, tx->ssrc);
+	bytes_put32(buf + 4, tx->ssrc);
 	n = 8;
 	if (sr) {
 		int64_t since = now_us - tx->last_ts_us;
@@ -100,11 +86,11 @@ rtcp_build_blocks(uint8_t *buf, size_t max, const struct rtcp_tx *tx, struct rtp
 		if (since < 0 || since > 3600LL * 1000000)
 			since = 0;
 		ts = tx->last_ts + (uint32_t)(since * tx->clock / 1000000);
-		put32(buf + 8, s);
-		put32(buf + 12, f);
-		put32(buf + 16, ts);
-		put32(buf + 20, tx->packets);
-		put32(buf + 24, tx->octets);
+		bytes_put32(buf + 8, s);
+		bytes_put32(buf + 12, f);
+		bytes_put32(buf + 16, ts);
+		bytes_put32(buf + 20, tx->packets);
+		bytes_put32(buf + 24, tx->octets);
 		n += 20;
 	}
 	for (i = 0; i < nrx; i++)
@@ -115,7 +101,7 @@ rtcp_build_blocks(uint8_t *buf, size_t max, const struct rtcp_tx *tx, struct rtp
 	buf[n + 1] = RTCP_SDES;
 	buf[n + 2] = 0;
 	buf[n + 3] = (uint8_t)(sdes_len / 4 - 1);
-	put32(buf + n + 4, tx->ssrc);
+	bytes_put32(buf + n + 4, tx->ssrc);
 	buf[n + 8] = 1;	/* CNAME */
 	buf[n + 9] = (uint8_t)clen;
 	memcpy(buf + n + 10, cname, clen);
@@ -131,7 +117,7 @@ rtcp_append_bye(uint8_t *buf, size_t len, size_t max, uint32_t ssrc)
 	buf[len + 1] = RTCP_BYE;
 	buf[len + 2] = 0;
 	buf[len + 3] = 1;
-	put32(buf + len + 4, ssrc);
+	bytes_put32(buf + len + 4, ssrc);
 	return len + 8;
 }
 
@@ -161,15 +147,15 @@ rtcp_blocks(const uint8_t *b, int count, size_t avail, uint32_t our_ssrc,
 	for (i = 0; i < count && avail >= 24; i++, b += 24, avail -= 24) {
 		uint32_t lsr, dlsr, cum;
 
-		if (get32(b) != our_ssrc)
+		if (bytes_get32(b) != our_ssrc)
 			continue;
 		r->have = true;
 		r->fraction_lost = b[4];
-		cum = get32(b + 4) & 0xffffff;
+		cum = bytes_get32(b + 4) & 0xffffff;
 		r->cumulative_lost = (cum & 0x800000) ? (int32_t)(cum | 0xff000000u) : (int32_t)cum;
-		r->jitter = get32(b + 12);
-		lsr = get32(b + 16);
-		dlsr = get32(b + 20);
+		r->jitter = bytes_get32(b + 12);
+		lsr = bytes_get32(b + 16);
+		dlsr = bytes_get32(b + 20);
 		r->rtt_ms = -1;
 		r->rtt_us = -1;
 		if (lsr != 0) {
@@ -206,8 +192,8 @@ rtcp_parse(const uint8_t *buf, size_t len, uint32_t our_ssrc, struct rtp_rx *rx,
 			return -1;
 		count = p[0] & 0x1f;
 		if (p[1] == RTCP_SR && plen >= 28) {
-			if (rx->init && get32(p + 4) == rx->ssrc) {
-				rx->lsr = get32(p + 8) << 16 | get32(p + 12) >> 16;
+			if (rx->init && bytes_get32(p + 4) == rx->ssrc) {
+				rx->lsr = bytes_get32(p + 8) << 16 | bytes_get32(p + 12) >> 16;
 				rx->lsr_arrival_us = now_us;
 			}
 			r->sr_count++;

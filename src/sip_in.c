@@ -101,6 +101,23 @@ sip_in_reject(struct sip_leg *leg, int status, const char *phrase, const char *c
 	in_record_end(leg, cause, status);
 }
 
+/* The caller's offer cannot be answered: the media layer's status and its phrase. */
+void
+sip_in_refuse_media(struct sip_leg *leg, int status)
+{
+	const char *phrase = sip_status_phrase(status);
+
+	sip_in_reject(leg, status, phrase != NULL ? phrase : "Not Acceptable Here",
+	    "media_refused");
+}
+
+void
+sip_in_respond_sdp(struct sip_leg *leg, int status, const char *phrase, const char *sdp)
+{
+	nua_respond(leg->nh, status, phrase, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+	    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+}
+
 static void
 in_insert(struct call *c, const char *sip_call_id)
 {
@@ -146,12 +163,10 @@ in_voicemail(struct sip_leg *leg, const struct extension *ext)
 	    in_vm_done, leg);
 	if (leg->vm == NULL) {
 		log_warn("sip: call %s: the caller's SDP cannot be answered: %d", c->id, status);
-		sip_in_reject(leg, status, sip_status_phrase(status) ? sip_status_phrase(status) :
-		    "Not Acceptable Here", "media_refused");
+		sip_in_refuse_media(leg, status);
 		return;
 	}
-	nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-	    SIPTAG_PAYLOAD_STR(answer), TAG_END());
+	sip_in_respond_sdp(leg, SIP_200_OK, answer);
 	free(answer);
 	voicemail_start(leg->vm);
 }
@@ -446,8 +461,7 @@ in_reinvite(struct sip_leg *leg, const sip_t *sip)
 	    call_room_bridge(leg->room, ms) != 0)
 		log_warn("sip: call %s: the room's audio could not follow the new codec",
 		    leg->call->id);
-	nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-	    SIPTAG_PAYLOAD_STR(answer), TAG_END());
+	sip_in_respond_sdp(leg, SIP_200_OK, answer);
 	free(answer);
 }
 

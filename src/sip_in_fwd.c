@@ -71,12 +71,10 @@ sip_in_fwd_refer(struct sip_leg *leg, const struct dialplan_step *st)
 	    leg->offer_len, &answer, &status, sip_in_media_event, leg)) == NULL) {
 		if (leg->offer == NULL)
 			status = 488;
-		sip_in_reject(leg, status, sip_status_phrase(status) ? sip_status_phrase(status) :
-		    "Not Acceptable Here", "media_refused");
+		sip_in_refuse_media(leg, status);
 		return;
 	}
-	nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-	    SIPTAG_PAYLOAD_STR(answer), TAG_END());
+	sip_in_respond_sdp(leg, SIP_200_OK, answer);
 	free(answer);
 }
 
@@ -170,8 +168,7 @@ in_fwd_early(void *arg, const char *sdp)
 	if (leg->answered || leg->recorded)
 		return;
 	leg->early = 1;
-	nua_respond(leg->nh, SIP_183_SESSION_PROGRESS, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-	    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+	sip_in_respond_sdp(leg, SIP_183_SESSION_PROGRESS, sdp);
 	if (leg->call->state != CALL_RINGING) {
 		leg->call->state = CALL_RINGING;
 		store_call_set_state(leg->call->id, "ringing");
@@ -188,8 +185,7 @@ in_fwd_answer(void *arg, const char *sdp)
 	log_info("sip: call %s: forward: the target answered: answering the caller",
 	    leg->call->id);
 	leg->ok_sent = 1;
-	nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-	    SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+	sip_in_respond_sdp(leg, SIP_200_OK, sdp);
 }
 
 /* The target's failure as the caller's answer: what tells the caller something (busy,

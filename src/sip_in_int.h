@@ -46,6 +46,10 @@ struct sip_leg {
 /* sip_in.c */
 /* A final non-2xx answer to the INVITE, recorded as the end of the call. */
 void	 sip_in_reject(struct sip_leg *, int status, const char *phrase, const char *cause);
+/* sip_in_reject() with the media layer's status, cause media_refused. */
+void	 sip_in_refuse_media(struct sip_leg *, int status);
+/* A response carrying our SDP (status and phrase as sofia's SIP_200_OK gives them). */
+void	 sip_in_respond_sdp(struct sip_leg *, int status, const char *phrase, const char *sdp);
 /* BYE when answered, else 503; recorded with cause. */
 void	 sip_in_end(struct sip_leg *, const char *cause);
 /* The caller's media events (RTP timeout, digits), for any session the call answers with. */

@@ -68,13 +68,11 @@ in_room_arrived(void *arg, const char *identity)
 	    leg->offer_len, &answer, &status, sip_in_media_event, leg)) == NULL) {
 		log_warn("sip: call %s: %s answered but the caller's SDP cannot be: %d", c->id,
 		    identity, status);
-		sip_in_reject(leg, status, sip_status_phrase(status) ? sip_status_phrase(status) :
-		    "Not Acceptable Here", "media_refused");
+		sip_in_refuse_media(leg, status);
 		return;
 	}
 	log_info("sip: call %s: answered by %s", c->id, identity);
-	nua_respond(leg->nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-	    SIPTAG_PAYLOAD_STR(answer), TAG_END());
+	sip_in_respond_sdp(leg, SIP_200_OK, answer);
 	free(answer);
 	if (call_room_bridge(leg->room, leg->ms) != 0) {
 		sip_in_end(leg, "bridge_failed");

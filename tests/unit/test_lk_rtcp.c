@@ -3,6 +3,7 @@
  * NTP/RTP mapping, RR blocks per remote source (loss, highest sequence, LSR/DLSR), the
  * SFU's report about us read into RTT and loss, malformed packets refused. */
 #include "lk_rtcp.h"
+#include "bytes.h"
 #include "rtcp.h"
 #include "rtp.h"
 #include "tap.h"
@@ -25,21 +26,6 @@ on_resend(void *arg, const uint8_t *pkt, size_t len)
 	nresent++;
 }
 
-static void
-put32(uint8_t *b, uint32_t v)
-{
-	b[0] = (uint8_t)(v >> 24);
-	b[1] = (uint8_t)(v >> 16);
-	b[2] = (uint8_t)(v >> 8);
-	b[3] = (uint8_t)v;
-}
-
-static uint32_t
-get32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
 /* An Opus-like packet whose payload says which one it is. */
 static size_t
 make_rtp(uint8_t *b, uint32_t ssrc, uint16_t seq, uint32_t ts, size_t payload)
@@ -59,8 +45,8 @@ make_nack(uint8_t *b, uint32_t media, uint16_t pid, uint16_t blp)
 	b[1] = 205;
 	b[2] = 0;
 	b[3] = 3;
-	put32(b + 4, 0x5f5f5f5f);
-	put32(b + 8, media);
+	bytes_put32(b + 4, 0x5f5f5f5f);
+	bytes_put32(b + 8, media);
 	b[12] = (uint8_t)(pid >> 8);
 	b[13] = (uint8_t)pid;
 	b[14] = (uint8_t)(blp >> 8);
@@ -156,9 +142,9 @@ test_sr_rr(void)
 	buf[1] = 200;
 	buf[2] = 0;
 	buf[3] = 6;
-	put32(buf + 4, 0xbbbb0002u);
-	put32(buf + 8, 0x12345678u);
-	put32(buf + 12, 0x9abcdef0u);
+	bytes_put32(buf + 4, 0xbbbb0002u);
+	bytes_put32(buf + 8, 0x12345678u);
+	bytes_put32(buf + 12, 0x9abcdef0u);
 	memset(buf + 16, 0, 12);
 	is_int(lk_rtcp_input(r, buf, 28, T0 + 1000000, on_resend, NULL), 0, "a remote SR parses");
 
@@ -168,33 +154,33 @@ test_sr_rr(void)
 	is_int(buf[1], 200, "it starts with an SR: we have sent");
 	blocks = buf[0] & 0x1f;
 	is_int(blocks, 2, "with a report block per remote source");
-	is_int(get32(buf + 4), OUR_SSRC, "from our SSRC");
-	sec = get32(buf + 8);
-	frac = get32(buf + 12);
-	rts = get32(buf + 16);
+	is_int(bytes_get32(buf + 4), OUR_SSRC, "from our SSRC");
+	sec = bytes_get32(buf + 8);
+	frac = bytes_get32(buf + 12);
+	rts = bytes_get32(buf + 16);
 	is_int(sec, (uint32_t)(now / 1000000 + 2208988800LL), "NTP seconds of now");
 	(void)frac;
 	/* The last packet (99) was stamped at T0 + 1.98 s; now is 270 ms later. */
 	is_int(rts, ts + 960u * 99 + 270u * 48, "RTP time of now on our 48 kHz clock");
-	is_int(get32(buf + 20), 100, "packet count");
-	is_int(get32(buf + 24), octets, "payload octet count");
+	is_int(bytes_get32(buf + 20), 100, "packet count");
+	is_int(bytes_get32(buf + 24), octets, "payload octet count");
 	off = 28;
 	for (i = 0; i < blocks; i++, off += 24) {
-		uint32_t who = get32(buf + off), cum = get32(buf + off + 4) & 0xffffff;
+		uint32_t who = bytes_get32(buf + off), cum = bytes_get32(buf + off + 4) & 0xffffff;
 
 		if (who == 0xaaaa0001u) {
 			is_int(cum, 2, "source A: 2 lost");
-			is_int(get32(buf + off + 8), 1049, "source A: highest sequence 1049");
-			is_int(get32(buf + off + 12), 0, "source A: no jitter (packets on time)");
-			is_int(get32(buf + off + 16), 0, "source A: no LSR (it sent no SR)");
+			is_int(bytes_get32(buf + off + 8), 1049, "source A: highest sequence 1049");
+			is_int(bytes_get32(buf + off + 12), 0, "source A: no jitter (packets on time)");
+			is_int(bytes_get32(buf + off + 16), 0, "source A: no LSR (it sent no SR)");
 		} else {
 			is_int(who, 0xbbbb0002u, "the other block is about source B");
 			is_int(cum, 0, "source B: none lost");
-			is_int(get32(buf + off + 8), 36, "source B: highest sequence 36");
-			lsr_b = get32(buf + off + 16);
+			is_int(bytes_get32(buf + off + 8), 36, "source B: highest sequence 36");
+			lsr_b = bytes_get32(buf + off + 16);
 			is_int(lsr_b, 0x56789abcu, "source B: LSR from the middle of its SR's NTP");
 			/* 1.25 s since its SR, in 1/65536 s */
-			is_int(get32(buf + off + 20), 81920, "source B: DLSR 1.25 s");
+			is_int(bytes_get32(buf + off + 20), 81920, "source B: DLSR 1.25 s");
 		}
 	}
 	is_int(buf[off + 1], 202, "an SDES follows");
@@ -208,14 +194,14 @@ test_sr_rr(void)
 	buf[1] = 201;
 	buf[2] = 0;
 	buf[3] = 7;
-	put32(buf + 4, 0x5f5f5f5f);
-	put32(buf + 8, OUR_SSRC);
-	put32(buf + 12, 12);
+	bytes_put32(buf + 4, 0x5f5f5f5f);
+	bytes_put32(buf + 8, OUR_SSRC);
+	bytes_put32(buf + 12, 12);
 	buf[12] = 13;
-	put32(buf + 16, 99);
-	put32(buf + 20, 480);
-	put32(buf + 24, rtcp_ntp_mid(now));
-	put32(buf + 28, 655);	/* 10 ms */
+	bytes_put32(buf + 16, 99);
+	bytes_put32(buf + 20, 480);
+	bytes_put32(buf + 24, rtcp_ntp_mid(now));
+	bytes_put32(buf + 28, 655);	/* 10 ms */
 	is_int(lk_rtcp_input(r, buf, 32, now + 32500, on_resend, NULL), 0, "the SFU's RR parses");
 	lk_rtcp_stats(r, &st);
 	ok(st.have_remote, "the SFU reported on our stream");
@@ -254,7 +240,7 @@ test_rr_only(void)
 	lk_rtcp_received(r, pkt, n, T0 + 20000);
 	n = lk_rtcp_build(r, buf, sizeof buf, T0 + 40000);
 	is_int(buf[0] & 0x1f, 1, "a block about the one source heard");
-	is_int(get32(buf + 8), 0xcccc0003u, "naming it");
+	is_int(bytes_get32(buf + 8), 0xcccc0003u, "naming it");
 	is_int(lk_rtcp_build(r, buf, 20, T0), 0, "too small a buffer: nothing");
 	lk_rtcp_free(r);
 }
